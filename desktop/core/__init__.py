@@ -1,0 +1,1 @@
+"""Domain logic of Agent Assist. Plain Python: nothing below this package imports Qt."""

@@ -1,0 +1,1 @@
+"""The consent engine: facts, policy pack, pure rules engine, ledger and importers."""

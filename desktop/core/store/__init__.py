@@ -1,0 +1,1 @@
+"""Local SQLite store: schema, numbered migrations, repositories."""

@@ -1,0 +1,221 @@
+"""Consent records and their events in the store: written through the ledger, read back as facts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from desktop.core.consent.ledger import LedgerWriter, content_hash, now, utc_key
+from desktop.core.consent.professionals import professional_key
+from desktop.core.errors import InputError
+
+#: Consent columns that make up its content (hashed, and repeated in its ``given`` ledger entry).
+CONSENT_COLUMNS = (
+    "number",
+    "professional",
+    "products",
+    "collected_at",
+    "method",
+    "affirmative_act",
+    "pre_ticked",
+    "evidence_ref",
+    "text_shown",
+    "collected_during_unlawful_call",
+    "out_of_hours_slots",
+    "out_of_hours_any",
+)
+
+
+def _flag(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """What a proof needs: who it was given to, for what, when, how, the evidence and the text shown."""
+
+    number: str
+    professional: str
+    products: tuple[str, ...]
+    collected_at: dt.datetime | None
+    method: str | None
+    affirmative_act: bool | None
+    pre_ticked: bool | None
+    evidence_ref: str | None
+    text_shown: str | None = None
+    collected_during_unlawful_call: bool = False
+    out_of_hours_slots: tuple[tuple[dt.datetime, dt.datetime], ...] = ()
+    out_of_hours_any: bool = False
+    external_id: str | None = None
+    revoked_at: dt.datetime | None = field(default=None, compare=False)
+
+    def row(self) -> tuple[Any, ...]:
+        """Values of CONSENT_COLUMNS, as stored."""
+        return (
+            self.number,
+            self.professional,
+            json.dumps(list(self.products), ensure_ascii=False),
+            self.collected_at.isoformat() if self.collected_at else None,
+            self.method,
+            _flag(self.affirmative_act),
+            _flag(self.pre_ticked),
+            self.evidence_ref,
+            self.text_shown,
+            int(self.collected_during_unlawful_call),
+            json.dumps([[start.isoformat(), end.isoformat()] for start, end in self.out_of_hours_slots]),
+            int(self.out_of_hours_any),
+        )
+
+    def content(self) -> dict[str, Any]:
+        return content_from_row(self.row())
+
+    def uid(self, digest: str) -> str:
+        return self.external_id or f"sha256:{digest[:32]}"
+
+
+def content_from_row(row: Sequence[Any]) -> dict[str, Any]:
+    content = dict(zip(CONSENT_COLUMNS, row, strict=True))
+    content["products"] = json.loads(content["products"])
+    content["out_of_hours_slots"] = json.loads(content["out_of_hours_slots"])
+    return content
+
+
+_INSERT_CONSENT = (
+    f"INSERT INTO consents (uid, {', '.join(CONSENT_COLUMNS)}, professional_key, source, content_hash,"
+    f" recorded_at) VALUES ({', '.join('?' * (len(CONSENT_COLUMNS) + 5))}) ON CONFLICT (uid) DO NOTHING"
+)
+
+Outcome = Literal["inserted", "duplicate"]
+
+
+def insert_consent(
+    conn: sqlite3.Connection, ledger: LedgerWriter, record: ConsentRecord, source: str
+) -> tuple[Outcome, str]:
+    """Store a consent and its ``given`` event (and ``withdrawn`` if it comes revoked).
+
+    The same consent again is a duplicate and changes nothing; another content under an existing id is an
+    InputError, since a consent is never edited: a change is a new consent or an event.
+    """
+    row = record.row()
+    content = content_from_row(row)
+    digest = content_hash(content)
+    uid = record.uid(digest)
+    key = professional_key(record.professional)
+    recorded_at = now()
+    cursor = conn.execute(_INSERT_CONSENT, (uid, *row, key, source, digest, recorded_at.isoformat()))
+    if cursor.rowcount == 0:
+        existing = conn.execute("SELECT content_hash FROM consents WHERE uid = ?", (uid,)).fetchone()
+        if existing[0] != digest:
+            raise InputError(f"consent {uid!r} already exists with a different content")
+        return "duplicate", uid
+    ledger.append(
+        "given",
+        number=record.number,
+        professional=record.professional,
+        professional_key=key,
+        at=record.collected_at or recorded_at,
+        payload={"content_hash": digest, "source": source, "content": content},
+        consent_uid=uid,
+        recorded_at=recorded_at,
+    )
+    if record.revoked_at is not None:
+        ledger.append(
+            "withdrawn",
+            number=record.number,
+            professional=record.professional,
+            professional_key=key,
+            at=record.revoked_at,
+            payload={"source": source, "channel": "import"},
+            consent_uid=uid,
+            recorded_at=recorded_at,
+        )
+    return "inserted", uid
+
+
+def record_event(
+    conn: sqlite3.Connection,
+    kind: Literal["withdrawn", "objection", "proof_exported"],
+    *,
+    number: str,
+    professional: str,
+    at: dt.datetime,
+    details: dict[str, Any],
+    consent_uid: str | None = None,
+) -> int:
+    """Append one event to the ledger; returns its sequence number. Call inside a transaction."""
+    ledger = LedgerWriter(conn)
+    entry = ledger.append(
+        kind,
+        number=number,
+        professional=professional,
+        professional_key=professional_key(professional),
+        at=at,
+        payload=details,
+        consent_uid=consent_uid,
+    )
+    ledger.flush()
+    return entry.seq
+
+
+def consents_for(conn: sqlite3.Connection, number: str) -> list[dict[str, Any]]:
+    """Every consent of a number with its withdrawals, in the facts format (all professionals)."""
+    cursor = conn.execute(
+        f"SELECT uid, professional_key, {', '.join(CONSENT_COLUMNS)} FROM consents WHERE number = ? ORDER BY id",
+        (number,),
+    )
+    consents = [(row[0], row[1], content_from_row(row[2:])) for row in cursor]
+    if not consents:
+        return []
+    withdrawals = _withdrawals(conn, number)
+    facts = []
+    for uid, key, content in consents:
+        collected = content["collected_at"]
+        facts.append(
+            {
+                "professional": content["professional"],
+                "products": content["products"],
+                "collected_at": collected,
+                "method": content["method"],
+                "affirmative_act": _bool(content["affirmative_act"]),
+                "pre_ticked": _bool(content["pre_ticked"]),
+                "evidence_ref": content["evidence_ref"],
+                "text_shown": content["text_shown"],
+                "collected_during_unlawful_call": bool(content["collected_during_unlawful_call"]),
+                "out_of_hours_slots": [
+                    {"start": start, "end": end} for start, end in content["out_of_hours_slots"]
+                ],
+                "out_of_hours_any": bool(content["out_of_hours_any"]),
+                "revoked_at": _first_withdrawal(
+                    withdrawals.get(uid, []) + withdrawals.get(f"*{key}", []), collected
+                ),
+            }
+        )
+    return facts
+
+
+def _withdrawals(conn: sqlite3.Connection, number: str) -> dict[str, list[tuple[str, str]]]:
+    """Withdrawals (UTC key, instant) per consent uid, and per professional (``*key``) for all its consents."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    cursor = conn.execute(
+        "SELECT consent_uid, professional_key, at, at_utc FROM consent_events"
+        " WHERE number = ? AND kind = 'withdrawn'",
+        (number,),
+    )
+    for uid, key, at, at_utc in cursor:
+        found.setdefault(uid if uid is not None else f"*{key}", []).append((at_utc, at))
+    return found
+
+
+def _first_withdrawal(withdrawals: list[tuple[str, str]], collected_at: str | None) -> str | None:
+    """The earliest withdrawal that follows the consent: one made before it was given does not revoke it."""
+    since = utc_key(dt.datetime.fromisoformat(collected_at)) if collected_at else ""
+    later = sorted(item for item in withdrawals if item[0] >= since)
+    return later[0][1] if later else None
+
+
+def _bool(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
