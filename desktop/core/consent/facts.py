@@ -63,9 +63,9 @@ def _number(value: object) -> str:
 
 def _department(value: object) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"expected a department code string such as \"67\", got {json.dumps(value)}")
+        raise ValueError(f'expected a department code string such as "67", got {json.dumps(value)}')
     code = value.strip().upper()
-    if not (len(code) == 2 and (code.isdigit() or code in ("2A", "2B")) or len(code) == 3 and code.isdigit()):
+    if not ((len(code) == 2 and (code.isdigit() or code in ("2A", "2B"))) or (len(code) == 3 and code.isdigit())):
         raise ValueError(f"not a French department code: {value!r}")
     return code
 
@@ -74,7 +74,7 @@ def _zone(value: object) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     if not isinstance(value, str):
-        raise ValueError(f"expected a time zone name such as \"Europe/Paris\", got {json.dumps(value)}")
+        raise ValueError(f'expected a time zone name such as "Europe/Paris", got {json.dumps(value)}')
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
@@ -216,10 +216,22 @@ def parse_facts(document: Any, where: str = "facts") -> Facts:
     return facts
 
 
-def load_facts_text(text: str, where: str) -> Facts:
-    """Facts from JSON text; malformed JSON names the line and column."""
+def load_facts_text(text: str, where: str) -> tuple[Facts, dict[str, Any]]:
+    """Facts from JSON text, and the policy overrides of a worked case.
+
+    The text is either a facts document or a worked case (``{"id", "facts", "policy", "expect", ...}`` as in
+    the examples folder), whose ``policy`` overrides apply. Malformed JSON names the line and column.
+    """
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(f"{where}: line {error.lineno} column {error.colno}: malformed JSON: {error.msg}") from None
-    return parse_facts(document, where)
+    if isinstance(document, dict) and "facts" in document and "call" not in document:
+        unknown = set(document) - {"id", "title", "policy", "facts", "expect", "rule"}
+        if unknown:
+            raise InputError(f"{where}: {sorted(unknown)[0]}: unknown key")
+        overrides = document.get("policy") or {}
+        if not isinstance(overrides, dict):
+            raise InputError(f"{where}: policy: expected an object of policy parameters")
+        return parse_facts(document["facts"], f"{where}: facts"), overrides
+    return parse_facts(document, where), {}

@@ -122,15 +122,16 @@ class LedgerWriter:
         if kind not in EVENT_KINDS:
             raise ValueError(f"unknown ledger event kind {kind!r}")
         seq = self.seq + 1
-        fields = {
+        at_text, recorded_text = at.isoformat(), (recorded_at or now()).isoformat()
+        fields: dict[str, Any] = {
             "seq": seq,
             "kind": kind,
             "number": number,
             "professional": professional,
             "consent_uid": consent_uid,
-            "at": at.isoformat(),
+            "at": at_text,
             "payload": dict(payload),
-            "recorded_at": (recorded_at or now()).isoformat(),
+            "recorded_at": recorded_text,
         }
         digest = entry_hash(self.head, fields)
         entry = Entry(
@@ -140,10 +141,10 @@ class LedgerWriter:
             professional=professional,
             professional_key=professional_key,
             consent_uid=consent_uid,
-            at=fields["at"],
+            at=at_text,
             at_utc=utc_key(at),
             payload=canonical(fields["payload"]).decode("utf-8"),
-            recorded_at=fields["recorded_at"],
+            recorded_at=recorded_text,
             prev_hash=self.head,
             hash=digest,
         )

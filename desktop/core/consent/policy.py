@@ -79,7 +79,7 @@ LANGUAGES = ("fr", "en")
 def parse_duration(value: object) -> dt.timedelta | isodate.Duration:
     """An ISO 8601 duration such as ``P1Y``, ``P1M``, ``PT15M``; anything else is a ValueError."""
     if not isinstance(value, str):
-        raise ValueError(f"expected an ISO 8601 duration string such as \"P1Y\", got {json.dumps(value)}")
+        raise ValueError(f'expected an ISO 8601 duration string such as "P1Y", got {json.dumps(value)}')
     try:
         parsed = isodate.parse_duration(value)
     except (isodate.ISO8601Error, ValueError):
@@ -174,7 +174,7 @@ class CallerId(BaseModel):
     def _national_form(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for prefix in value:
             if not (prefix.isdigit() and prefix.startswith("0") and 2 <= len(prefix) <= 10):
-                raise ValueError(f"{prefix!r} is not a national-form number prefix such as \"0162\"")
+                raise ValueError(f'{prefix!r} is not a national-form number prefix such as "0162"')
         return value
 
 

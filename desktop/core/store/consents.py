@@ -77,10 +77,16 @@ class ConsentRecord:
         return self.external_id or f"sha256:{digest[:32]}"
 
 
+_FLAGS = ("affirmative_act", "pre_ticked", "collected_during_unlawful_call", "out_of_hours_any")
+
+
 def content_from_row(row: Sequence[Any]) -> dict[str, Any]:
+    """A stored consent row as the JSON document that is hashed and shown in proofs."""
     content = dict(zip(CONSENT_COLUMNS, row, strict=True))
     content["products"] = json.loads(content["products"])
     content["out_of_hours_slots"] = json.loads(content["out_of_hours_slots"])
+    for flag in _FLAGS:
+        content[flag] = _bool(content[flag])
     return content
 
 
@@ -180,18 +186,14 @@ def consents_for(conn: sqlite3.Connection, number: str) -> list[dict[str, Any]]:
                 "products": content["products"],
                 "collected_at": collected,
                 "method": content["method"],
-                "affirmative_act": _bool(content["affirmative_act"]),
-                "pre_ticked": _bool(content["pre_ticked"]),
+                "affirmative_act": content["affirmative_act"],
+                "pre_ticked": content["pre_ticked"],
                 "evidence_ref": content["evidence_ref"],
                 "text_shown": content["text_shown"],
                 "collected_during_unlawful_call": bool(content["collected_during_unlawful_call"]),
-                "out_of_hours_slots": [
-                    {"start": start, "end": end} for start, end in content["out_of_hours_slots"]
-                ],
+                "out_of_hours_slots": [{"start": start, "end": end} for start, end in content["out_of_hours_slots"]],
                 "out_of_hours_any": bool(content["out_of_hours_any"]),
-                "revoked_at": _first_withdrawal(
-                    withdrawals.get(uid, []) + withdrawals.get(f"*{key}", []), collected
-                ),
+                "revoked_at": _first_withdrawal(withdrawals.get(uid, []) + withdrawals.get(f"*{key}", []), collected),
             }
         )
     return facts
@@ -201,8 +203,7 @@ def _withdrawals(conn: sqlite3.Connection, number: str) -> dict[str, list[tuple[
     """Withdrawals (UTC key, instant) per consent uid, and per professional (``*key``) for all its consents."""
     found: dict[str, list[tuple[str, str]]] = {}
     cursor = conn.execute(
-        "SELECT consent_uid, professional_key, at, at_utc FROM consent_events"
-        " WHERE number = ? AND kind = 'withdrawn'",
+        "SELECT consent_uid, professional_key, at, at_utc FROM consent_events WHERE number = ? AND kind = 'withdrawn'",
         (number,),
     )
     for uid, key, at, at_utc in cursor:

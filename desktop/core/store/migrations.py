@@ -139,6 +139,7 @@ CREATE TABLE decisions (
     valid_until TEXT,
     policy_name TEXT NOT NULL,
     policy_version TEXT NOT NULL,
+    facts TEXT NOT NULL,
     facts_hash TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
