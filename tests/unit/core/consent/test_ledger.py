@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import sqlite3
 
 import pytest
@@ -60,7 +61,7 @@ def test_chain_links_every_entry(store: Store) -> None:
     rows = store.conn.execute("SELECT seq, prev_hash, hash FROM consent_events ORDER BY seq").fetchall()
     assert [row[0] for row in rows] == [1, 2, 3, 4, 5, 6]
     assert rows[0][1] == GENESIS
-    for previous, current in zip(rows, rows[1:], strict=False):
+    for previous, current in itertools.pairwise(rows):
         assert current[1] == previous[2]
     result = verify(store.conn)
     assert result.ok, result.problem
