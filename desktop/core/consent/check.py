@@ -122,10 +122,19 @@ def _sync_state(conn: sqlite3.Connection) -> dict[str, Any] | None:
 
 
 def check(
-    conn: sqlite3.Connection, question: CallQuestion, policy: Policy, *, language: str = "fr", store: bool = True
+    conn: sqlite3.Connection,
+    question: CallQuestion,
+    policy: Policy,
+    *,
+    language: str = "fr",
+    store: bool = True,
+    evaluated_at: dt.datetime | None = None,
 ) -> tuple[Facts, Decision, int | None]:
-    """Evaluate the call; with ``store`` the decision (facts, policy version) is recorded for audit."""
+    """Evaluate the call (asked at ``evaluated_at`` during the call, default its start); with ``store`` the
+    decision (facts, policy version) is recorded for audit."""
     document = build_facts(conn, question, policy)
+    if evaluated_at is not None and evaluated_at > question.at:
+        document["evaluated_at"] = evaluated_at.isoformat()
     facts = parse_facts(document, "stored facts")
     decision = evaluate(facts, policy, language=language)
     decision_id = record_decision(conn, document, decision) if store else None
