@@ -297,6 +297,30 @@ def cmd_demo(ctx: Context) -> int:
     return run_demo(ctx.data_dir, ctx.policy(), language=ctx.language, as_json=ctx.json)
 
 
+# -- run -------------------------------------------------------------------------------------------------------
+
+
+def cmd_run(ctx: Context) -> int:
+    from desktop.app import RunOptions, run
+
+    args = ctx.args
+    if args.speed is not None and args.speed <= 0:
+        raise InputError(f"--speed: must be positive, got {args.speed}")
+    if args.call is not None and not Path(args.call).is_file():
+        raise InputError(f"--call: no such file: {args.call}")
+    return run(
+        RunOptions(
+            data_dir=ctx.data_dir,
+            demo=bool(args.demo or args.call),
+            smoke_test=bool(args.smoke_test),
+            speed=args.speed,
+            call_file=Path(args.call) if args.call else None,
+            language=args.lang,
+            policy_path=args.policy,
+        )
+    )
+
+
 # -- parser ----------------------------------------------------------------------------------------------------
 
 
@@ -388,6 +412,13 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--format", choices=("csv", "jsonl"))
     imports.set_defaults(handler=cmd_import)
 
+    run = commands.add_parser("run", parents=[common], help="the desktop app (default command)")
+    run.add_argument("--demo", action="store_true", help="replay a demo call through the whole pipeline")
+    run.add_argument("--smoke-test", action="store_true", help="initialise everything, then quit 0")
+    run.add_argument("--speed", type=float, help="demo speed factor (1 = real time)")
+    run.add_argument("--call", help="a call in the corpus format to replay (implies --demo)")
+    run.set_defaults(handler=cmd_run)
+
     demo = commands.add_parser("demo", parents=[common], help="load the demo data and check the demo calls")
     demo.set_defaults(handler=cmd_demo)
     return parser
@@ -395,7 +426,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments or (arguments[0].startswith("--") and arguments[0] not in ("--help", "--version")):
+        arguments.insert(0, "run")  # `agent-assist` alone starts the desktop app
+    args = parser.parse_args(arguments)
     handler: Callable[[Context], int] = args.handler
     try:
         return handler(Context(args))

@@ -1,0 +1,190 @@
+"""``agent-assist run``: the desktop app. ``--demo`` replays a demo call through the whole pipeline;
+``--smoke-test`` initialises everything and quits 0 (with ``--demo``: after one call at high speed, its summary
+draft validated as is). Without a display (no X11/Wayland), the app runs offscreen and unattended: the demo
+call plays fast, its summary is validated, screenshots of the panel are written, and it exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop import __version__
+from desktop.config import Settings, load_settings
+
+log = logging.getLogger("agent_assist.app")
+DEMO_STATION = {"professional": "ACME Énergie SAS", "product": "electricity", "caller_id": "+33162000001"}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    data_dir: Path
+    demo: bool = False
+    smoke_test: bool = False
+    speed: float | None = None
+    call_file: Path | None = None
+    language: str | None = None
+    policy_path: str | None = None
+
+
+def headless() -> bool:
+    """No screen to show a window on: Linux without X11/Wayland, or Qt told to render offscreen."""
+    if os.environ.get("QT_QPA_PLATFORM") in ("offscreen", "minimal"):
+        return True
+    if sys.platform.startswith("linux"):
+        return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return False
+
+
+def run(options: RunOptions) -> int:
+    unattended = headless()
+    if unattended:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from desktop.crash import install_crash_handler
+    from desktop.log import log_stage, setup_logging
+
+    log_dir = setup_logging(json_console=options.smoke_test, console=unattended and not options.smoke_test)
+    install_crash_handler(log_dir)
+    log_stage("starting", version=__version__, demo=options.demo, smoke_test=options.smoke_test)
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.core.assist.playbook import load_playbook
+    from desktop.core.consent.policy import load_policy
+    from desktop.core.store.db import open_store
+    from desktop.services.calls import CallService
+    from desktop.ui.i18n import install_translator
+    from desktop.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Agent Assist")
+    app.setApplicationVersion(__version__)
+    settings = load_settings(options.data_dir)
+    language = options.language or settings.language
+    install_translator(app, language)
+
+    folder = options.data_dir / "demo" if options.demo else options.data_dir
+    store = open_store(folder)
+    log_stage("store_opened", schema=store.version)
+    policy = load_policy(options.policy_path or settings.policy_pack)
+    log_stage("policy_loaded", name=policy.name, version=policy.version)
+    playbook = load_playbook()
+    log_stage("playbook_loaded", replies=len(playbook.replies))
+    if options.demo:
+        _load_demo_data(store)
+        log_stage("demo_data_loaded")
+    defaults = _station(settings, demo=options.demo)
+    service = CallService(store.conn, policy, playbook, defaults, language=language)
+    if service.desk.interrupted:
+        log.warning(
+            "%d call(s) interrupted by the last stop; their transcript and draft are kept",
+            len(service.desk.interrupted),
+        )
+    _log_pipeline(service, log_stage)
+    window = MainWindow(service, always_on_top=_always_on_top(settings))
+    window.shown.connect(lambda: log_stage("window_shown"))
+    window.show()
+
+    shots = folder / "screenshots" if unattended and not options.smoke_test else None
+    if options.demo:
+        _start_demo(app, service, window, options, unattended=unattended, shots=shots)
+    elif options.smoke_test:
+        QTimer.singleShot(0, app.quit)
+    rc = app.exec()
+    log_stage("stopped", rc=rc)
+    store.close()
+    if shots is not None:
+        print(f"Captures du panneau : {shots}")
+    return int(rc)
+
+
+def _station(settings: Settings, *, demo: bool) -> object:
+    from desktop.core.telephony.session import StationDefaults
+
+    station = settings.station
+    if demo:
+        return StationDefaults(agent_id=station.agent_id or "agent-demo", **DEMO_STATION)
+    return StationDefaults(
+        professional=station.professional or "?",
+        product=station.product or "?",
+        caller_id=station.caller_id,
+        agent_id=station.agent_id,
+    )
+
+
+def _always_on_top(settings: Settings) -> bool:
+    return bool(getattr(settings, "always_on_top", False))
+
+
+def _load_demo_data(store: object) -> None:
+    from desktop.core.consent.importers import run_import
+    from desktop.paths import assets_dir
+
+    for kind in ("consents", "contracts", "attempts", "optout"):
+        run_import(store, kind, assets_dir() / "demo" / f"{kind}.csv")  # type: ignore[arg-type]
+
+
+def _log_pipeline(service: object, log_stage: object) -> None:
+    """The stages the end-to-end test reads from the JSON log (no transcript text, no number)."""
+    from desktop.services.calls import CallService
+
+    assert isinstance(service, CallService)
+    stage = log_stage  # type: ignore[assignment]
+    service.call_started.connect(lambda s: stage("call_started", direction=s.direction, call=s.uid[:8]))
+    service.verdict_changed.connect(
+        lambda s: stage(
+            "verdict_shown",
+            verdict=s.decision.verdict if s.decision else None,
+            code=s.decision.reasons[0].code if s.decision else None,
+        )
+    )
+    service.segment_added.connect(lambda s, seg: stage("segment_added", idx=seg.idx, speaker=seg.speaker))
+    service.call_state_changed.connect(lambda s: stage("call_state", state=s.state))
+    service.phrase_detected.connect(lambda s, kind, idx: stage("phrase_detected", kind=kind, segment=idx))
+    service.summary_saved.connect(lambda s, validated: stage("summary_saved", validated=validated))
+
+
+def _start_demo(
+    app: object, service: object, window: object, options: RunOptions, *, unattended: bool, shots: Path | None
+) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.paths import assets_dir
+    from desktop.services.calls import CallService
+    from desktop.services.demo import DemoPlayer, demo_calls, load_demo_call
+
+    assert isinstance(service, CallService)
+    assert isinstance(app, QApplication)
+    path = options.call_file or demo_calls(assets_dir() / "demo" / "calls")[0]
+    demo = load_demo_call(path)
+    fast = options.smoke_test or unattended
+    speed = options.speed or (200.0 if fast else 1.0)
+    player = DemoPlayer(service, demo, speed=speed, parent=service)
+    service.clock = player.scenario_now
+    step = {"n": 0}
+
+    def capture(name: str) -> None:
+        if shots is not None:
+            shots.mkdir(parents=True, exist_ok=True)
+            step["n"] += 1
+            window.grab().save(str(shots / f"{step['n']:02d}-{name}.png"))  # type: ignore[attr-defined]
+
+    service.verdict_changed.connect(lambda s: capture("verdict"))
+    service.call_state_changed.connect(lambda s: capture(s.state))
+
+    def finished(session: object) -> None:
+        if not fast:
+            return  # the agent completes and validates the summary in the editor
+        draft = service.draft(session)  # type: ignore[arg-type]
+        service.save_summary(session, draft, validated_by=session.agent_id or "agent")  # type: ignore[attr-defined]
+        capture("saved")
+        QTimer.singleShot(0, app.quit)
+
+    player.finished.connect(finished)
+    QTimer.singleShot(0, player.start)
