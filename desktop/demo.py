@@ -22,6 +22,7 @@ from desktop.paths import assets_dir
 
 DEMO_PROFESSIONAL = "ACME Énergie SAS"
 DEMO_CALLER_ID = "+33162000001"
+_DAYS = (("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."), ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
 _IMPORTS = ("consents", "contracts", "attempts", "optout")
 _COLOURS = {"allowed": "\033[42;30m", "contract_only": "\033[43;30m", "forbidden": "\033[41;97m"}
 _WORDS = {
@@ -75,7 +76,8 @@ def run_demo(data_dir: Path, policy: Policy, *, language: str = "fr", as_json: b
     words = _WORDS.get(language, _WORDS["fr"])
     colour = sys.stdout.isatty()
     for call, decision, _decision_id in results:
-        local = decision.consumer_local_time.strftime("%a %d/%m %H:%M")
+        moment = decision.consumer_local_time
+        local = f"{_DAYS[language == 'en'][moment.weekday()]} {moment:%d/%m %H:%M}"
         print(f"{call['title']}")
         print(f"  {mask(call['number'])}  {call['direction']}  {call['product']}  {local}")
         verdict = (
