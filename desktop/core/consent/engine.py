@@ -269,37 +269,39 @@ class _Run:
         return self.reason("CONTRACT_RELATED", contract_products=products)
 
     def step5_withdrawal(self) -> Reason | None:
-        """The latest consent event of this professional wins: a withdrawal or objection not followed by consent."""
-        latest: tuple[dt.datetime, str] | None = None
+        """A withdrawal not followed by a new consent, or an objection to marketing on record, forbids."""
+        withdrawn: dt.datetime | None = None
         for consent in self.facts.consents:
             if not self.same_professional(consent.professional) or consent.revoked_at is None:
                 continue
             if consent.revoked_at > self.asked:
                 self.when(consent.revoked_at, favorable=False)
-            elif latest is None or consent.revoked_at > latest[0]:
-                latest = (consent.revoked_at, "CONSENT_REVOKED")
+            elif withdrawn is None or consent.revoked_at > withdrawn:
+                withdrawn = consent.revoked_at
+        objected: dt.datetime | None = None
         for objection in self.facts.objections:
             if objection.at > self.asked:
                 self.when(objection.at, favorable=False)
-            elif latest is None or objection.at >= latest[0]:
-                latest = (objection.at, "MARKETING_OBJECTION")
-        if latest is None:
-            return None
-        blocked_at, code = latest
-        for consent in self.facts.consents:
-            given = consent.collected_at
-            if (
-                given is not None
-                and blocked_at < given <= self.asked
-                and self.same_professional(consent.professional)
-                and consent.affirmative_act is True
-                and consent.pre_ticked is False
-                and (consent.revoked_at is None or consent.revoked_at > self.asked)
-            ):
-                return None  # consent given again after the withdrawal or objection
-        if code == "CONSENT_REVOKED":
-            return self.reason(code, revoked_at=self.date_text(blocked_at))
-        return self.reason(code, objection_at=self.date_text(blocked_at))
+            elif objected is None or objection.at > objected:
+                objected = objection.at
+        # GDPR art. 21: an objection stands independently of consent; only its record's removal lifts it.
+        if objected is not None:
+            return self.reason("MARKETING_OBJECTION", objection_at=self.date_text(objected))
+        if withdrawn is not None and not self.consented_again_after(withdrawn):
+            return self.reason("CONSENT_REVOKED", revoked_at=self.date_text(withdrawn))
+        return None
+
+    def consented_again_after(self, instant: dt.datetime) -> bool:
+        """A consent from the consumer (a clear affirmative act) to this professional after ``instant``."""
+        return any(
+            consent.collected_at is not None
+            and instant < consent.collected_at <= self.asked
+            and self.same_professional(consent.professional)
+            and consent.affirmative_act is True
+            and consent.pre_ticked is False
+            and (consent.revoked_at is None or consent.revoked_at > self.asked)
+            for consent in self.facts.consents
+        )
 
     def step6_time_window(self) -> Reason | None:
         failure = self.window_failure(self.local)
@@ -436,7 +438,8 @@ class _Run:
     def step9_opt_in(self) -> tuple[Verdict, Reason]:
         insurance = self.call.sector in self.policy.data.sectors.insurance
         if insurance:
-            refusals = [refusal.at for refusal in self.facts.refusals if refusal.at <= self.at]
+            # "forbids further calls": a refusal said during this very call ends it too
+            refusals = [refusal.at for refusal in self.facts.refusals if refusal.at <= self.asked]
             if refusals:
                 return "forbidden", self.reason("INSURANCE_REFUSAL", refusal_date=self.date_text(max(refusals)))
         best_valid: tuple[dt.datetime, Consent] | None = None
@@ -494,7 +497,8 @@ class _Run:
         expires = add_duration(consent.collected_at, self.params.consent_max_age)
         if self.at >= expires:
             return 6, "CONSENT_EXPIRED", None, expires
-        if self.params.reject_consent_from_unlawful_call and consent.collected_during_unlawful_call is True:
+        # null: not known to have been lawful, so not proven valid (fail-closed)
+        if self.params.reject_consent_from_unlawful_call and consent.collected_during_unlawful_call is not False:
             return 7, "CONSENT_FROM_UNLAWFUL_CALL", None, None
         phone_methods = self.policy.data.sectors.phone_methods
         if (
