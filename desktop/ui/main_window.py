@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from desktop.ui.panel import AgentPanel
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QMainWindow, QToolBar, QWidget
 
 from desktop.services.calls import CallService
+from desktop.ui.panel import AgentPanel
 
 
 class MainWindow(QMainWindow):
