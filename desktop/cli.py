@@ -421,6 +421,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", parents=[common], help="load the demo data and check the demo calls")
     demo.set_defaults(handler=cmd_demo)
+
+    from desktop.cli_calls import add_calls_commands
+
+    add_calls_commands(commands, common)
     return parser
 
 

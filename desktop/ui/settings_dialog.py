@@ -1,0 +1,178 @@
+"""The settings dialog: what this station assumes (professional, caller id, product, agent) and how the panel
+behaves (language, always on top). Saved to ``settings.toml`` in the data folder, atomically; invalid input is
+named inline and nothing is saved."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.config import Settings, Station, load_settings, save_settings
+from desktop.core.consent.phone import normalize
+from desktop.core.errors import InputError
+
+log = logging.getLogger("agent_assist.ui.settings")
+LANGUAGES = (("fr", "Français"), ("en", "English"))
+
+
+class SettingsDialog(QDialog):
+    """Edits the station settings of ``data_dir``.
+
+    Signals: ``settings_saved(settings)`` once the file is written (the dialog then closes as accepted).
+    """
+
+    settings_saved = Signal(object)
+
+    def __init__(self, data_dir: Path, settings: Settings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("SettingsDialog")
+        self.data_dir = data_dir
+        self.settings = settings if settings is not None else load_settings(data_dir)
+        self.saved: Settings | None = None
+
+        self.professional = QLineEdit(self)
+        self.caller_id = QLineEdit(self)
+        self.product = QLineEdit(self)
+        self.agent_id = QLineEdit(self)
+        self.language = QComboBox(self)
+        for code, name in LANGUAGES:
+            self.language.addItem(name, code)
+        self.always_on_top = QCheckBox(self)
+        self.language_note = QLabel(self)
+        self.language_note.setObjectName("Hint")
+        self.language_note.setStyleSheet("color: #555555; font-size: 11px;")
+        self.error = QLabel(self)
+        self.error.setObjectName("InlineError")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #B3001B; font-weight: bold;")
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
+        for field in (self.professional, self.caller_id, self.product, self.agent_id):
+            field.setClearButtonEnabled(True)
+            field.textEdited.connect(self._on_field_edited)
+
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._labels = [QLabel(self) for _ in range(6)]
+        fields: tuple[QWidget, ...] = (
+            self.professional,
+            self.caller_id,
+            self.product,
+            self.agent_id,
+            self.language,
+            self.always_on_top,
+        )
+        for label, widget in zip(self._labels, fields, strict=True):
+            label.setBuddy(widget)
+            self.form.addRow(label, widget)
+            if widget is self.language:
+                self.form.addRow("", self.language_note)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self._fill(self.settings)
+        self.retranslate()
+        self.setMinimumWidth(420)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Paramètres du poste"))
+        texts = (
+            self.tr("&Entreprise (professionnel)"),
+            self.tr("&Numéro présenté"),
+            self.tr("Produit par &défaut"),
+            self.tr("Identifiant &agent"),
+            self.tr("&Langue"),
+            self.tr("&Fenêtre"),
+        )
+        for label, text in zip(self._labels, texts, strict=True):
+            label.setText(text)
+        self.always_on_top.setText(self.tr("Toujours au premier plan (au-dessus du softphone)"))
+        self.professional.setPlaceholderText(self.tr("ex. ACME Énergie SAS"))
+        self.caller_id.setPlaceholderText(self.tr("ex. 01 62 00 00 01 ou +33162000001"))
+        self.product.setPlaceholderText(self.tr("ex. electricity"))
+        self.agent_id.setPlaceholderText(self.tr("ex. agent-7"))
+        self.language_note.setText(self.tr("La langue change au prochain démarrage."))
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("Enregistrer"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Annuler"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def _fill(self, settings: Settings) -> None:
+        station = settings.station
+        self.professional.setText(station.professional or "")
+        self.caller_id.setText(station.caller_id or "")
+        self.product.setText(station.product or "")
+        self.agent_id.setText(station.agent_id or "")
+        self.language.setCurrentIndex(max(self.language.findData(settings.language), 0))
+        self.always_on_top.setChecked(settings.always_on_top)
+
+    # -- saving ------------------------------------------------------------------------------------------------
+
+    def edited_settings(self) -> Settings:
+        """The settings as edited; InputError naming the first invalid field (nothing is saved)."""
+        caller_id = self.caller_id.text().strip()
+        if caller_id:
+            try:
+                caller_id = normalize(caller_id)
+            except InputError:
+                self.caller_id.setFocus()
+                raise InputError(self.tr("Numéro présenté invalide : « {number} ».").format(number=caller_id)) from None
+        station = Station(
+            professional=self.professional.text().strip() or None,
+            caller_id=caller_id or None,
+            product=self.product.text().strip() or None,
+            agent_id=self.agent_id.text().strip() or None,
+        )
+        return Settings(
+            language=self.language.currentData(),
+            policy_pack=self.settings.policy_pack,
+            always_on_top=self.always_on_top.isChecked(),
+            station=station,
+        )
+
+    def save(self) -> bool:
+        """Validate, write ``settings.toml``, emit ``settings_saved`` and close; False (dialog open) on error."""
+        try:
+            settings = self.edited_settings()
+            save_settings(self.data_dir, settings)
+        except InputError as error:
+            self._show_error(str(error))
+            return False
+        except OSError as error:
+            log.error("settings not saved: %s", error.strerror)
+            self._show_error(self.tr("Impossible d'enregistrer les paramètres : {error}").format(error=error.strerror))
+            return False
+        log.info("station settings saved")
+        self.saved = self.settings = settings
+        self.settings_saved.emit(settings)
+        self.accept()
+        return True
+
+    def _show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
+
+    def _on_field_edited(self, _text: str) -> None:
+        self.error.hide()

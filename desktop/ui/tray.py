@@ -1,0 +1,156 @@
+"""The tray icon: the station's status at a glance, and a menu to show the panel, review, settings, quit.
+
+Where the desktop has no system tray (offscreen, some Linux sessions), no icon is created and the status
+is only kept in memory: the menu and the signals work the same, so callers need not care.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+if TYPE_CHECKING:
+    from desktop.services.calls import CallService
+
+READY, IN_CALL, SUMMARY_PENDING, ERROR = "ready", "in_call", "summary_pending", "error"
+STATUSES = (READY, IN_CALL, SUMMARY_PENDING, ERROR)
+COLOURS = {READY: "#2e7d32", IN_CALL: "#1565c0", SUMMARY_PENDING: "#ef6c00", ERROR: "#c62828"}
+#: Call states (desktop.core.telephony.session.State) and the tray status they mean.
+_CALL_STATUS = {
+    "ringing": IN_CALL,
+    "dialing": IN_CALL,
+    "active": IN_CALL,
+    "wrap_up": SUMMARY_PENDING,
+    "saved": READY,
+    "missed": READY,
+    "interrupted": READY,
+}
+
+
+def status_icon(colour: str, size: int = 32) -> QIcon:
+    """A filled circle of ``colour`` with a darker ring, drawn (no image file)."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    fill = QColor(colour)
+    painter.setPen(QPen(fill.darker(140), max(size / 16, 1.0)))
+    painter.setBrush(QBrush(fill))
+    margin = size / 8
+    painter.drawEllipse(QRectF(margin, margin, size - 2 * margin, size - 2 * margin))
+    painter.end()
+    icon = QIcon(pixmap)
+    icon.addPixmap(pixmap, QIcon.Mode.Disabled)  # the status line of the menu is disabled, yet keeps its colour
+    return icon
+
+
+class StatusTray(QObject):
+    """The station's status in the system tray.
+
+    Signals (user intents from the menu): ``show_requested`` (also a click on the icon), ``review_requested``,
+    ``settings_requested``, ``quit_requested``; and ``status_changed(status)`` when :meth:`set_status` changes it.
+    """
+
+    show_requested = Signal()
+    review_requested = Signal()
+    settings_requested = Signal()
+    quit_requested = Signal()
+    status_changed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None, *, use_system_tray: bool | None = None) -> None:
+        super().__init__(parent)
+        available = QSystemTrayIcon.isSystemTrayAvailable() if use_system_tray is None else use_system_tray
+        self._status = READY
+        self._detail: str | None = None
+        self.menu = QMenu()
+        self.status_action = QAction(self.menu)
+        self.status_action.setEnabled(False)
+        self.menu.addAction(self.status_action)
+        self.menu.addSeparator()
+        self.show_action = self._action(self.tr("Afficher"), self.show_requested)
+        self.review_action = self._action(self.tr("Revue"), self.review_requested)
+        self.settings_action = self._action(self.tr("Paramètres"), self.settings_requested)
+        self.menu.addSeparator()
+        self.quit_action = self._action(self.tr("Quitter"), self.quit_requested)
+        self.icon: QSystemTrayIcon | None = None
+        if available:
+            self.icon = QSystemTrayIcon(self)
+            self.icon.setContextMenu(self.menu)
+            self.icon.activated.connect(self._on_icon_activated)
+        self._refresh()
+        if self.icon is not None:
+            self.icon.show()
+
+    def _action(self, text: str, signal: Any) -> QAction:
+        action = QAction(text, self.menu)
+        action.triggered.connect(signal.emit)
+        self.menu.addAction(action)
+        return action
+
+    # -- status ------------------------------------------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        return self._status
+
+    @property
+    def available(self) -> bool:
+        """True when an icon is shown in a system tray."""
+        return self.icon is not None
+
+    def status_text(self, status: str | None = None) -> str:
+        """The French words of a status ("Prêt", "Appel en cours", "Résumé en attente", "Erreur")."""
+        words = {
+            READY: self.tr("Prêt"),
+            IN_CALL: self.tr("Appel en cours"),
+            SUMMARY_PENDING: self.tr("Résumé en attente"),
+            ERROR: self.tr("Erreur"),
+        }
+        return words[status or self._status]
+
+    @property
+    def tooltip(self) -> str:
+        text = f"Agent Assist — {self.status_text()}"
+        return f"{text} : {self._detail}" if self._detail else text
+
+    def set_status(self, status: str, detail: str | None = None) -> None:
+        """Show ``status`` (one of :data:`STATUSES`) with an optional short detail (never a number or text said)."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown tray status {status!r}")
+        changed = status != self._status
+        self._status, self._detail = status, detail
+        self._refresh()
+        if changed:
+            self.status_changed.emit(status)
+
+    def _refresh(self) -> None:
+        self.status_action.setText(self.status_text())
+        self.status_action.setIcon(status_icon(COLOURS[self._status], 16))
+        if self.icon is not None:
+            self.icon.setIcon(status_icon(COLOURS[self._status]))
+            self.icon.setToolTip(self.tooltip)
+
+    def follow(self, service: CallService) -> None:
+        """Track the calls of a CallService: in call, summary pending after hang-up, ready once saved.
+
+        An ``error`` status stays until :meth:`set_status` clears it: a call does not hide a problem.
+        """
+        service.call_started.connect(self._on_service_call)
+        service.call_state_changed.connect(self._on_service_call)
+
+    def _on_service_call(self, session: Any) -> None:
+        status = _CALL_STATUS.get(getattr(session, "state", ""))
+        if status is not None and self._status != ERROR:
+            self.set_status(status)
+
+    def _on_icon_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
+            self.show_requested.emit()
+
+    def hide(self) -> None:
+        """Remove the icon from the tray (at quit, so no ghost icon stays on Windows)."""
+        if self.icon is not None:
+            self.icon.hide()

@@ -1,0 +1,502 @@
+"""The after-call summary editor: the draft the call session knows for certain, completed and validated by the
+agent.
+
+Signals:
+- ``draft_changed(summary)``: a valid draft to keep, emitted ``DEBOUNCE_MS`` after the agent's last edit.
+- ``validation_requested(summary)``: the agent pressed "Valider" (Ctrl+Entrée) and the summary is valid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.assist.summary import DISPOSITIONS, NextStep, Summary, parse_summary
+from desktop.core.consent.phone import mask
+from desktop.core.errors import InputError
+from desktop.core.telephony.session import CallSession
+
+RESOLUTIONS = ("resolved", "partial", "unresolved", "not_applicable")
+OWNERS = ("agent", "company", "customer")
+DISCLOSURE_POINTS = ("identity", "on_behalf_of", "commercial_nature", "recording_notice")
+# Dates the agent may type for a next step's due date.
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y")
+
+
+def parse_due(text: str) -> dt.date | None:
+    """A due date as typed (``2026-12-01``, ``01/12/2026``); None when left empty; ValueError otherwise."""
+    text = text.strip()
+    if not text:
+        return None
+    for form in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, form).date()  # noqa: DTZ007 (a calendar date, no time zone)
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+class NextStepsTable(QFrame):
+    """Next steps as rows of owner, due date and action, added and removed by the agent. Each step takes two
+    lines (owner, due date and remove; then the action, full width) so that it fits the narrow panel.
+
+    Signals: ``changed()`` on any edit.
+    """
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("NextSteps")
+        self.rows: list[tuple[QComboBox, QLineEdit, QLineEdit, QToolButton]] = []
+        self.grid = QGridLayout()
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setHorizontalSpacing(4)
+        self.grid.setVerticalSpacing(3)
+        self.grid.setColumnStretch(0, 1)
+        self.grid.setColumnStretch(1, 1)
+        self.add_button = QPushButton(self)
+        self.add_button.setObjectName("AddStepButton")
+        self.add_button.clicked.connect(self._on_add_clicked)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(3)
+        layout.addLayout(self.grid)
+        layout.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.retranslate()
+
+    def set_steps(self, steps: list[NextStep]) -> None:
+        while self.rows:
+            self._remove(self.rows[-1])
+        for step in steps:
+            self.add_row(step.owner, step.action, step.due.isoformat() if step.due else "")
+
+    def add_row(self, owner: str = "agent", action: str = "", due: str = "") -> None:
+        owner_combo = QComboBox(self)
+        for code in OWNERS:
+            owner_combo.addItem(self.owner_words(code), code)
+        owner_combo.setCurrentIndex(OWNERS.index(owner) if owner in OWNERS else 0)
+        action_edit = QLineEdit(action, self)
+        due_edit = QLineEdit(due, self)
+        remove = QToolButton(self)
+        remove.setText("✕")
+        remove.setObjectName("RemoveStepButton")
+        entry = (owner_combo, action_edit, due_edit, remove)
+        self.rows.append(entry)
+        remove.clicked.connect(lambda: self._on_remove_clicked(entry))
+        owner_combo.currentIndexChanged.connect(self.changed)
+        action_edit.textEdited.connect(self.changed)
+        due_edit.textEdited.connect(self.changed)
+        self._place(entry, len(self.rows) - 1)
+        self._retranslate_row(entry)
+
+    def _place(self, entry: tuple[QComboBox, QLineEdit, QLineEdit, QToolButton], index: int) -> None:
+        owner, action, due, remove = entry
+        self.grid.addWidget(owner, 2 * index, 0)
+        self.grid.addWidget(due, 2 * index, 1)
+        self.grid.addWidget(remove, 2 * index, 2)
+        self.grid.addWidget(action, 2 * index + 1, 0, 1, 3)
+
+    def document(self) -> tuple[list[dict[str, Any]], list[str]]:
+        """The steps in the summary's JSON form, and what is wrong with them (row numbers from 1)."""
+        steps: list[dict[str, Any]] = []
+        problems: list[str] = []
+        for number, (owner, action, due, _remove) in enumerate(self.rows, start=1):
+            what, when = action.text().strip(), due.text().strip()
+            if not what and not when:
+                continue  # an empty row is no step
+            if not what:
+                problems.append(self.tr("Étape {n} : l'action manque.").format(n=number))
+                continue
+            try:
+                parsed = parse_due(when)
+            except ValueError:
+                problems.append(
+                    self.tr("Étape {n} : échéance « {due} » illisible (AAAA-MM-JJ ou JJ/MM/AAAA).").format(
+                        n=number, due=when
+                    )
+                )
+                continue
+            steps.append({"owner": owner.currentData(), "action": what, "due": parsed.isoformat() if parsed else None})
+        return steps, problems
+
+    def owner_words(self, owner: str) -> str:
+        return {"agent": self.tr("Agent"), "company": self.tr("Société"), "customer": self.tr("Client")}.get(
+            owner, owner
+        )
+
+    def retranslate(self) -> None:
+        self.add_button.setText(self.tr("+ Ajouter une étape"))
+        for entry in self.rows:
+            self._retranslate_row(entry)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+
+    def _retranslate_row(self, entry: tuple[QComboBox, QLineEdit, QLineEdit, QToolButton]) -> None:
+        owner, action, due, remove = entry
+        for index, code in enumerate(OWNERS):
+            owner.setItemText(index, self.owner_words(code))
+        owner.setToolTip(self.tr("Qui s'en charge"))
+        owner.setAccessibleName(self.tr("Qui s'en charge"))
+        action.setPlaceholderText(self.tr("Action, ex. envoyer le devis"))
+        action.setAccessibleName(self.tr("Action"))
+        due.setPlaceholderText(self.tr("Échéance AAAA-MM-JJ"))
+        due.setAccessibleName(self.tr("Échéance"))
+        remove.setToolTip(self.tr("Supprimer cette étape"))
+        remove.setAccessibleName(self.tr("Supprimer cette étape"))
+
+    def _on_add_clicked(self) -> None:
+        self.add_row()
+        self.rows[-1][1].setFocus()
+        self.changed.emit()
+
+    def _on_remove_clicked(self, entry: tuple[QComboBox, QLineEdit, QLineEdit, QToolButton]) -> None:
+        self._remove(entry)
+        self.changed.emit()
+
+    def _remove(self, entry: tuple[QComboBox, QLineEdit, QLineEdit, QToolButton]) -> None:
+        index = self.rows.index(entry)
+        self.rows.pop(index)
+        for widget in entry:
+            self.grid.removeWidget(widget)
+            widget.hide()
+            widget.deleteLater()
+        # Rows below move up, so that the grid has no holes.
+        for row, moved in enumerate(self.rows[index:], start=index):
+            for widget in moved:
+                self.grid.removeWidget(widget)
+            self._place(moved, row)
+
+
+class SummaryEditor(QFrame):
+    draft_changed = Signal(object)
+    validation_requested = Signal(object)
+
+    # Quiet time after the last keystroke before the draft is kept.
+    DEBOUNCE_MS = 500
+
+    def __init__(self, session: CallSession, draft: Summary, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("SummaryEditor")
+        self.session = session
+        self._base = draft
+        self._loading = False
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(self.DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._on_debounce_timeout)
+
+        self.header = QLabel(self)
+        self.header.setObjectName("EditorHeader")
+        self.header.setWordWrap(True)
+        self.form_labels: dict[str, QLabel] = {}
+        self.reason_edit = QLineEdit(self)
+        self.reason_edit.setObjectName("ReasonEdit")
+        self.actions_edit = QPlainTextEdit(self)
+        self.actions_edit.setTabChangesFocus(True)
+        self.actions_edit.setFixedHeight(self.fontMetrics().lineSpacing() * 4 + 12)
+        self.resolution_combo = QComboBox(self)
+        for code in RESOLUTIONS:
+            self.resolution_combo.addItem(code, code)
+        self.steps = NextStepsTable(self)
+        self.disposition_combo = QComboBox(self)
+        for code in DISPOSITIONS:
+            self.disposition_combo.addItem(code, code)
+        self.events_list = QListWidget(self)
+        self.events_list.setObjectName("ConsentEvents")
+        self.events_list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.events_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.events_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.events_list.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 10)
+        self.disclosure_boxes = {point: QCheckBox(self) for point in DISCLOSURE_POINTS}
+        disclosure = QGridLayout()
+        disclosure.setContentsMargins(0, 0, 0, 0)
+        disclosure.setVerticalSpacing(0)
+        for index, box in enumerate(self.disclosure_boxes.values()):
+            disclosure.addWidget(box, index // 2, index % 2)
+
+        body = QWidget(self)
+        body.setObjectName("EditorBody")
+        form = QFormLayout(body)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
+        form.setContentsMargins(6, 4, 6, 4)
+        form.setVerticalSpacing(3)
+        form.addRow(self.header)
+        fields: list[tuple[str, QWidget | QGridLayout]] = [
+            ("reason", self.reason_edit),
+            ("actions", self.actions_edit),
+            ("resolution", self.resolution_combo),
+            ("next_steps", self.steps),
+            ("disposition", self.disposition_combo),
+            ("consent_events", self.events_list),
+            ("opening_disclosure", disclosure),
+        ]
+        for name, field in fields:
+            label = QLabel(body)
+            label.setObjectName("FieldLabel")
+            self.form_labels[name] = label
+            if isinstance(field, QWidget):
+                label.setBuddy(field)
+                form.addRow(label, field)
+            else:
+                form.addRow(label, field)
+        scroll = QScrollArea(self)
+        scroll.setObjectName("EditorScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+
+        self.error_label = QLabel(self)
+        self.error_label.setObjectName("ErrorLabel")
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+        self.status_label = QLabel(self)
+        self.status_label.setObjectName("StatusLabel")
+        self.status_label.setWordWrap(True)
+        self.validate_button = QPushButton(self)
+        self.validate_button.setObjectName("ValidateButton")
+        self.validate_button.clicked.connect(self.validate)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status_label, 1)
+        bottom.addWidget(self.validate_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 4)
+        layout.setSpacing(4)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.error_label)
+        layout.addLayout(bottom)
+
+        for sequence in ("Ctrl+Return", "Ctrl+Enter"):
+            shortcut = QShortcut(QKeySequence(sequence), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.validate)
+
+        self.reason_edit.textEdited.connect(self._on_edited)
+        self.actions_edit.textChanged.connect(self._on_edited)
+        self.resolution_combo.currentIndexChanged.connect(self._on_edited)
+        self.disposition_combo.currentIndexChanged.connect(self._on_edited)
+        self._disposition_chosen = False
+        self.disposition_combo.activated.connect(self._on_disposition_activated)
+        self.steps.changed.connect(self._on_edited)
+        for box in self.disclosure_boxes.values():
+            box.toggled.connect(self._on_edited)
+        self.setTabOrder(self.reason_edit, self.actions_edit)
+        self.load(draft)
+        self.retranslate()
+
+    # -- content ---------------------------------------------------------------------------------------------
+
+    def load(self, summary: Summary) -> None:
+        """Fill the fields from a summary, without counting it as an edit."""
+        self._loading = True
+        try:
+            self._base = summary
+            self.reason_edit.setText(summary.reason)
+            self.actions_edit.setPlainText("\n".join(summary.actions))
+            self.resolution_combo.setCurrentIndex(RESOLUTIONS.index(summary.resolution))
+            self.disposition_combo.setCurrentIndex(DISPOSITIONS.index(summary.disposition))
+            self.steps.set_steps(list(summary.next_steps))
+            for point, box in self.disclosure_boxes.items():
+                box.setChecked(bool(getattr(summary.opening_disclosure, point)))
+            self._render_events()
+        finally:
+            self._loading = False
+
+    def update_consent_events(self, draft: Summary) -> None:
+        """Consent events recorded after the editor opened (a withdrawal confirmed during wrap-up): shown, and
+        the disposition they imply taken unless the agent chose one; kept as a draft."""
+        self._base = self._base.model_copy(update={"consent_events": draft.consent_events})
+        self._render_events()
+        if not self._disposition_chosen:
+            self._loading = True
+            try:
+                self.disposition_combo.setCurrentIndex(DISPOSITIONS.index(draft.disposition))
+            finally:
+                self._loading = False
+        self._debounce.start()
+
+    def summary(self, *, strict: bool = True) -> Summary:
+        """The summary as the fields say; InputError (a French, one-line message) if it is not valid.
+
+        ``strict`` is validation: the reason must be written. A draft may leave it empty.
+        """
+        problems: list[str] = []
+        reason = self.reason_edit.text().strip()
+        if strict and not reason:
+            problems.append(self.tr("Le motif de l'appel est à remplir."))
+        steps, step_problems = self.steps.document()
+        problems.extend(step_problems)
+        if problems:
+            raise InputError(" ".join(problems))
+        base = self._base.to_json()
+        document = {
+            **base,
+            "reason": reason,
+            "actions": [line.strip() for line in self.actions_edit.toPlainText().splitlines() if line.strip()],
+            "resolution": self.resolution_combo.currentData(),
+            "next_steps": steps,
+            "disposition": self.disposition_combo.currentData(),
+            "opening_disclosure": {point: box.isChecked() for point, box in self.disclosure_boxes.items()},
+        }
+        return parse_summary(document, self.tr("résumé"))
+
+    def validate(self) -> Summary | None:
+        """Check the summary; valid, it is handed over (``validation_requested``), else the error is shown."""
+        self._debounce.stop()
+        try:
+            summary = self.summary(strict=True)
+        except InputError as error:
+            self.show_error(str(error))
+            return None
+        self.show_error("")
+        self.validation_requested.emit(summary)
+        return summary
+
+    def flush(self) -> None:
+        """Keep the pending draft now (the editor is about to go)."""
+        if self._debounce.isActive():
+            self._debounce.stop()
+            self._on_debounce_timeout()
+
+    def stop(self) -> None:
+        """Forget pending edits: the summary was validated."""
+        self._debounce.stop()
+
+    @property
+    def draft_pending(self) -> bool:
+        return self._debounce.isActive()
+
+    def show_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.setVisible(bool(message))
+
+    def mark_saved(self, *, validated: bool, at: dt.datetime) -> None:
+        when = at.strftime("%H:%M:%S")
+        if validated:
+            self.status_label.setText(self.tr("Résumé validé à {when}").format(when=when))
+        else:
+            self.status_label.setText(self.tr("Brouillon enregistré à {when}").format(when=when))
+
+    # -- texts -----------------------------------------------------------------------------------------------
+
+    def resolution_words(self, code: str) -> str:
+        return {
+            "resolved": self.tr("Résolu"),
+            "partial": self.tr("Partiellement résolu"),
+            "unresolved": self.tr("Non résolu"),
+            "not_applicable": self.tr("Sans objet"),
+        }.get(code, code)
+
+    def disposition_words(self, code: str) -> str:
+        return {
+            "sale": self.tr("Vente"),
+            "appointment_set": self.tr("Rendez-vous fixé"),
+            "callback_scheduled": self.tr("Rappel planifié"),
+            "resolved": self.tr("Demande résolue"),
+            "escalated": self.tr("Transmis (escalade)"),
+            "not_interested": self.tr("Pas intéressé"),
+            "do_not_call": self.tr("Ne plus appeler"),
+            "information_given": self.tr("Information donnée"),
+            "cancelled": self.tr("Résiliation"),
+            "retained": self.tr("Client retenu"),
+        }.get(code, code)
+
+    def event_words(self, kind: str) -> str:
+        return {
+            "withdrawal": self.tr("Retrait du consentement"),
+            "objection": self.tr("Opposition à la prospection"),
+            "consent_given": self.tr("Consentement donné"),
+            "proof_requested": self.tr("Preuve demandée"),
+            "recording_refused": self.tr("Enregistrement refusé"),
+        }.get(kind, kind)
+
+    def retranslate(self) -> None:
+        session = self.session
+        number = mask(session.number) if session.number else "?"
+        ended = session.ended_at.strftime("%H:%M") if session.ended_at else "?"
+        self.header.setText(
+            self.tr("Résumé de l'appel {number} · terminé à {ended}").format(number=number, ended=ended)
+        )
+        labels = {
+            "reason": self.tr("&Motif de l'appel"),
+            "actions": self.tr("&Actions menées (une par ligne)"),
+            "resolution": self.tr("&Résolution"),
+            "next_steps": self.tr("Prochaines étapes"),
+            "disposition": self.tr("&Issue"),
+            "consent_events": self.tr("Événements de consentement"),
+            "opening_disclosure": self.tr("Mentions d'ouverture dites"),
+        }
+        for name, label in self.form_labels.items():
+            label.setText(labels[name])
+        self.reason_edit.setPlaceholderText(self.tr("ex. proposition d'offre électricité"))
+        for index, code in enumerate(RESOLUTIONS):
+            self.resolution_combo.setItemText(index, self.resolution_words(code))
+        for index, code in enumerate(DISPOSITIONS):
+            self.disposition_combo.setItemText(index, self.disposition_words(code))
+        texts = {
+            "identity": self.tr("Identité"),
+            "on_behalf_of": self.tr("Pour le compte de"),
+            "commercial_nature": self.tr("Nature commerciale"),
+            "recording_notice": self.tr("Enregistrement"),
+        }
+        for point, box in self.disclosure_boxes.items():
+            box.setText(texts[point])
+        self.validate_button.setText(self.tr("Valider (Ctrl+Entrée)"))
+        self._render_events()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+
+    def _render_events(self) -> None:
+        self.events_list.clear()
+        for event in self._base.consent_events:
+            where = self.tr(" · réplique {n}").format(n=event.segment + 1) if event.segment is not None else ""
+            self.events_list.addItem(f"{self.event_words(event.kind)} · {event.at.strftime('%H:%M:%S')}{where}")
+        if not self._base.consent_events:
+            self.events_list.addItem(self.tr("Aucun"))
+
+    # -- edits -----------------------------------------------------------------------------------------------
+
+    def _on_edited(self, *_args: object) -> None:
+        if not self._loading:
+            self._debounce.start()
+
+    def _on_disposition_activated(self, _index: int) -> None:
+        self._disposition_chosen = True
+
+    def _on_debounce_timeout(self) -> None:
+        try:
+            summary = self.summary(strict=False)
+        except InputError as error:
+            self.show_error(str(error))
+            return
+        self.show_error("")
+        self.draft_changed.emit(summary)
