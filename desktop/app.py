@@ -86,9 +86,14 @@ def run(options: RunOptions) -> int:
             len(service.desk.interrupted),
         )
     _log_pipeline(service, log_stage)
-    window = MainWindow(service, always_on_top=_always_on_top(settings))
+    window = MainWindow(service, always_on_top=settings.always_on_top and not unattended)
     window.shown.connect(lambda: log_stage("window_shown"))
     window.show()
+    _wire_station(app, window, service, store, options.data_dir, settings, unattended=unattended)
+    from desktop.crash import report_pending_crashes
+
+    if not options.smoke_test:
+        report_pending_crashes(log_dir, window)
 
     shots = folder / "screenshots" if unattended and not options.smoke_test else None
     if options.demo:
@@ -117,8 +122,56 @@ def _station(settings: Settings, *, demo: bool) -> object:
     )
 
 
-def _always_on_top(settings: Settings) -> bool:
-    return bool(getattr(settings, "always_on_top", False))
+def _wire_station(
+    app: object, window: object, service: object, store: object, data_dir: Path, settings: Settings, *, unattended: bool
+) -> None:
+    """The tray icon (status follows the calls), the team-lead review window and the settings dialog."""
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.core.store.db import Store
+    from desktop.services.calls import CallService
+    from desktop.ui.main_window import MainWindow
+    from desktop.ui.review import ReviewWindow
+    from desktop.ui.settings_dialog import SettingsDialog
+    from desktop.ui.tray import StatusTray
+
+    assert isinstance(app, QApplication)
+    assert isinstance(window, MainWindow)
+    assert isinstance(service, CallService)
+    assert isinstance(store, Store)
+    tray = StatusTray(window, use_system_tray=None if not unattended else False)
+    tray.follow(service)
+    opened: dict[str, object] = {}
+
+    def show_window() -> None:
+        window.showNormal()
+        window.raise_()
+        window.activateWindow()
+
+    def show_review() -> None:
+        review = opened.get("review")
+        if not isinstance(review, ReviewWindow):
+            review = ReviewWindow(store.conn)
+            review.resize(1000, 640)
+            opened["review"] = review
+        review.refresh()
+        review.show()
+        review.raise_()
+
+    def show_settings() -> None:
+        dialog = SettingsDialog(data_dir, parent=window)
+        dialog.settings_saved.connect(lambda saved: window.set_always_on_top(saved.always_on_top))
+        dialog.open()
+        opened["settings"] = dialog
+
+    tray.show_requested.connect(show_window)
+    tray.review_requested.connect(show_review)
+    tray.settings_requested.connect(show_settings)
+    tray.quit_requested.connect(app.quit)
+    window.review_requested.connect(show_review)
+    window.settings_requested.connect(show_settings)
+    app.aboutToQuit.connect(tray.hide)
+    window.tray = tray  # type: ignore[attr-defined]
 
 
 def _load_demo_data(store: object) -> None:

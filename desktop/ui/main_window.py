@@ -42,7 +42,10 @@ class MainWindow(QMainWindow):
         return action
 
     def set_always_on_top(self, on: bool) -> None:
+        visible = self.isVisible()
         self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, on)
+        if visible:  # changing a window flag hides the window
+            self.show()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
