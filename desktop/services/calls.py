@@ -132,6 +132,11 @@ class CallService(QObject):
         log.info("call %s: %s recorded", session.uid[:8], kind)
         self._verdict_updated(session)
 
+    def record_suggestion_use(self, session: CallSession, source: str, accepted: bool) -> None:
+        """The agent copied a suggestion (accepted) or let it go unused (ignored): stored with the call."""
+        self.desk.record_suggestion_use(session, source, accepted=accepted, at=self.clock())
+        log.debug("call %s: suggestion %s %s", session.uid[:8], source, "accepted" if accepted else "ignored")
+
     def draft(self, session: CallSession) -> Summary:
         checklist = self.disclosures.get(session.uid)
         return draft_summary(

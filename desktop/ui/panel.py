@@ -309,6 +309,7 @@ class AgentPanel(QWidget):
 
     def _on_suggestions_suggestion_used(self, source: str, accepted: bool) -> None:
         if self._suggestions_session is not None:
+            self.service.record_suggestion_use(self._suggestions_session, source, accepted)
             self.suggestion_used.emit(self._suggestions_session, source, accepted)
 
     def _on_tabs_current_changed(self, _index: int) -> None:

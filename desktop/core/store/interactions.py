@@ -309,6 +309,12 @@ def show_interaction(conn: sqlite3.Connection, id_or_uid: int | str, *, unmasked
             (interaction_id,),
         )
     ]
+    suggestions = [
+        {"source": source, "accepted": bool(accepted), "at": at}
+        for source, accepted, at in conn.execute(
+            "SELECT source, accepted, at FROM suggestion_uses WHERE interaction_id = ? ORDER BY id", (interaction_id,)
+        )
+    ]
     if not unmasked and interaction["number"]:
         interaction["number"] = mask(interaction["number"])
     return {
@@ -317,6 +323,7 @@ def show_interaction(conn: sqlite3.Connection, id_or_uid: int | str, *, unmasked
         "summary": summary,
         "decision": decision,
         "consent_events": events,
+        "suggestions": suggestions,
         "withdrawal": any(event["kind"] in WITHDRAWAL_KINDS for event in events),
     }
 

@@ -218,5 +218,18 @@ ALTER TABLE call_attempts ADD COLUMN interaction_id INTEGER REFERENCES interacti
 ALTER TABLE decisions ADD COLUMN interaction_id INTEGER REFERENCES interactions (id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# 4: what the agent did with each suggestion shown (copied = accepted, replaced unused = ignored), for the
+# team lead's review and the playbook's owners; the text is not repeated, the source names the reply.
+_V4 = """
+CREATE TABLE suggestion_uses (
+    id INTEGER PRIMARY KEY,
+    interaction_id INTEGER NOT NULL REFERENCES interactions (id) ON DELETE CASCADE,
+    source TEXT NOT NULL,
+    accepted INTEGER NOT NULL CHECK (accepted IN (0, 1)),
+    at TEXT NOT NULL
+);
+CREATE INDEX suggestion_uses_interaction ON suggestion_uses (interaction_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 LATEST = len(MIGRATIONS)

@@ -302,6 +302,14 @@ class CallDesk:
         session.segments.append(segment)
         return segment
 
+    def record_suggestion_use(self, session: CallSession, source: str, *, accepted: bool, at: dt.datetime) -> None:
+        """Commit what the agent did with a suggestion shown during the call (copied, or left unused)."""
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT INTO suggestion_uses (interaction_id, source, accepted, at) VALUES (?, ?, ?, ?)",
+                (session.interaction_id, source, int(accepted), at.isoformat()),
+            )
+
     # -- summary ---------------------------------------------------------------------------------------------
 
     def save_summary(self, session: CallSession, body: dict[str, object], *, validated_by: str | None) -> None:

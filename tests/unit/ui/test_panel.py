@@ -334,6 +334,10 @@ def test_suggestions_copy_on_click_and_shortcut(qtbot: QtBot, panel: AgentPanel,
     qtbot.keyClick(panel, Qt.Key.Key_1, CTRL)
     assert clipboard.text() == new[0].text
     assert used[-1] == (session, new[0].source, True)
+    stored = panel.service.desk.conn.execute(
+        "SELECT source, accepted FROM suggestion_uses WHERE interaction_id = ? ORDER BY id", (session.interaction_id,)
+    ).fetchall()
+    assert stored == [(source, int(accepted)) for _, source, accepted in used]
 
 
 def test_english_after_install_translator(

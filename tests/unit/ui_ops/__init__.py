@@ -88,6 +88,7 @@ def seed_calls(conn: sqlite3.Connection, policy: Policy) -> SeededCalls:
     desk.add_segment(session, "agent", "Bonjour, Julie d'ACME Énergie, pour une offre d'électricité.", 5.0, 9.0)
     desk.add_segment(session, "customer", "Non merci, ne m'appelez plus, je retire mon accord.", 10.0, 13.5)
     desk.record_withdrawal(session, at=_at(seconds=14), segment=1)
+    desk.record_suggestion_use(session, "playbook:withdrawal-01", accepted=True, at=_at(seconds=15))
     desk.add_segment(session, "agent", "C'est noté, vous ne serez plus appelé. Bonne journée.", 14.0, 17.0)
     desk.handle(CallEvent(kind="ended", at=_at(seconds=75), call_id="c1"))
     events = [{"kind": "withdrawal", "at": _at(seconds=14).isoformat(), "segment": 1}]

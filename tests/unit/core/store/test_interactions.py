@@ -87,6 +87,9 @@ def test_a_withdrawal_of_another_call_or_outside_the_window_does_not_count(store
     # and the objection of the 27th came after the first call's end + grace.
     detail = show_interaction(store.conn, calls.withdrawn)
     assert [(event["kind"], event["linked"]) for event in detail["consent_events"]] == [("withdrawn", True)]
+    assert detail["suggestions"] == [
+        {"source": "playbook:withdrawal-01", "accepted": True, "at": "2026-11-24T10:30:15+01:00"}
+    ]
     later = show_interaction(store.conn, calls.objected)
     assert [(event["kind"], event["linked"]) for event in later["consent_events"]] == [("objection", False)]
 

@@ -26,6 +26,9 @@ SAMPLES = {
         " VALUES (1, 0, 'customer', 'bonjour', 'x')",
     ],
     3: [],
+    4: [
+        "INSERT INTO suggestion_uses (interaction_id, source, accepted, at) VALUES (1, 'playbook:x', 1, 'x')",
+    ],
 }
 
 
