@@ -111,6 +111,8 @@ def _show_lines(call: dict[str, Any]) -> str:
         lines.append(f"  verdict {decision['verdict']}: {reason.get('message', '')} [{reason.get('code', '')}]")
     for event in call["consent_events"]:
         lines.append(f"  consent event {event['kind']} at {event['at']}")
+    for use in call.get("suggestions", []):
+        lines.append(f"  suggestion {use['source']} {'copied' if use['accepted'] else 'ignored'} at {use['at']}")
     lines.append("transcript:")
     lines += [f"  [{segment['idx']}] {segment['speaker']}: {segment['text']}" for segment in call["segments"]]
     if not call["segments"]:

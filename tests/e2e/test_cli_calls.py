@@ -90,6 +90,7 @@ def test_show_by_uid_prefix(data_dir: Path, calls: SeededCalls) -> None:
     assert [event["kind"] for event in call["consent_events"]] == ["withdrawn"]
     text = run("calls", "show", str(call["interaction"]["id"]), data_dir=data_dir).stdout
     assert "customer: Non merci" in text and "summary (validated by agent-7):" in text
+    assert "suggestion playbook:withdrawal-01 copied at 2026-11-24T10:30:15+01:00" in text
 
 
 @pytest.mark.parametrize(
