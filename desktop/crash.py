@@ -269,21 +269,19 @@ def crash_dialog(report: Path, parent: QWidget | None = None) -> QMessageBox:
     from PySide6.QtCore import QCoreApplication, Qt
     from PySide6.QtWidgets import QMessageBox
 
-    def tr(text: str) -> str:
-        return QCoreApplication.translate("CrashDialog", text)
-
     box = QMessageBox(parent)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.setIcon(QMessageBox.Icon.Critical)
-    box.setWindowTitle(tr("Agent Assist : erreur"))
-    box.setText(tr("Agent Assist a rencontré une erreur."))
+    box.setWindowTitle(QCoreApplication.translate("CrashDialog", "Agent Assist : erreur"))
+    box.setText(QCoreApplication.translate("CrashDialog", "Agent Assist a rencontré une erreur."))
     box.setInformativeText(
-        tr(
+        QCoreApplication.translate(
+            "CrashDialog",
             "Les données de l'appel sont enregistrées et en sécurité. Vous pouvez continuer ; si le problème "
-            "se répète, redémarrez l'application et prévenez le support."
+            "se répète, redémarrez l'application et prévenez le support.",
         )
     )
-    box.setDetailedText(tr("Rapport d'erreur : {path}").format(path=report))
+    box.setDetailedText(QCoreApplication.translate("CrashDialog", "Rapport d'erreur : {path}").format(path=report))
     box.setStandardButtons(QMessageBox.StandardButton.Ok)
     return box
 
@@ -293,17 +291,19 @@ def pending_crashes_dialog(reports: list[Path], parent: QWidget | None = None) -
     from PySide6.QtCore import QCoreApplication, Qt
     from PySide6.QtWidgets import QMessageBox
 
-    def tr(text: str) -> str:
-        return QCoreApplication.translate("CrashDialog", text)
-
     box = QMessageBox(parent)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle(tr("Agent Assist : erreur précédente"))
-    box.setText(tr("Agent Assist a rencontré une erreur lors d'une utilisation précédente."))
+    box.setWindowTitle(QCoreApplication.translate("CrashDialog", "Agent Assist : erreur précédente"))
+    box.setText(
+        QCoreApplication.translate(
+            "CrashDialog", "Agent Assist a rencontré une erreur lors d'une utilisation précédente."
+        )
+    )
     box.setInformativeText(
-        tr(
-            "Les appels en cours ont été conservés. Transmettez ces rapports au support : ils sont dans {folder}"
+        QCoreApplication.translate(
+            "CrashDialog",
+            "Les appels en cours ont été conservés. Transmettez ces rapports au support : ils sont dans {folder}",
         ).format(folder=reports[0].parent if reports else "?")
     )
     box.setDetailedText("\n".join(describe_report(report) for report in reports))

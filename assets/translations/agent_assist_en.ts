@@ -1,653 +1,1399 @@
 <?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="en_GB" sourcelanguage="fr_FR">
-    <context>
-        <name>AgentPanel</name>
-        <message>
-            <source>Opposition</source>
-            <translation>Objection</translation>
-        </message>
-        <message>
-            <source>Le client s'oppose à toute prospection de {professional}. L'enregistrer maintenant ?</source>
-            <translation>The customer objects to any marketing by {professional}. Record it now?</translation>
-        </message>
-        <message>
-            <source>Enregistrer l'opposition</source>
-            <translation>Record the objection</translation>
-        </message>
-        <message>
-            <source>Retrait du consentement</source>
-            <translation>Consent withdrawal</translation>
-        </message>
-        <message>
-            <source>Le client retire son consentement à être appelé par {professional}. L'enregistrer maintenant ?</source>
-            <translation>The customer withdraws their consent to be called by {professional}. Record it now?</translation>
-        </message>
-        <message>
-            <source>Enregistrer le retrait</source>
-            <translation>Record the withdrawal</translation>
-        </message>
-        <message>
-            <source>Le bandeau passe à INTERDIT : plus aucune offre commerciale.</source>
-            <translation>The banner turns FORBIDDEN: no more commercial offers.</translation>
-        </message>
-        <message>
-            <source>Annuler</source>
-            <translation>Cancel</translation>
-        </message>
-        <message>
-            <source>Ctrl+Maj+Entrée</source>
-            <translation>Ctrl+Shift+Enter</translation>
-        </message>
-        <message>
-            <source>Échap</source>
-            <translation>Esc</translation>
-        </message>
-        <message>
-            <source>Ctrl+Maj+R</source>
-            <translation>Ctrl+Shift+R</translation>
-        </message>
-        <message>
-            <source>Ctrl+Maj+O</source>
-            <translation>Ctrl+Shift+O</translation>
-        </message>
-        <message>
-            <source>Appel</source>
-            <translation>Call</translation>
-        </message>
-        <message>
-            <source>Résumé en attente ·{number}</source>
-            <translation>Pending summary ·{number}</translation>
-        </message>
-        <message>
-            <source>Résumé ·{number}</source>
-            <translation>Summary ·{number}</translation>
-        </message>
-        <message>
-            <source>Résumé à valider de l'appel {number}</source>
-            <translation>Summary to validate for call {number}</translation>
-        </message>
-    </context>
-    <context>
-        <name>CallInfo</name>
-        <message>
-            <source>Entrant</source>
-            <translation>Inbound</translation>
-        </message>
-        <message>
-            <source>Sortant</source>
-            <translation>Outbound</translation>
-        </message>
-        <message>
-            <source>Sonnerie</source>
-            <translation>Ringing</translation>
-        </message>
-        <message>
-            <source>Numérotation</source>
-            <translation>Dialling</translation>
-        </message>
-        <message>
-            <source>En ligne</source>
-            <translation>On the line</translation>
-        </message>
-        <message>
-            <source>Terminé</source>
-            <translation>Ended</translation>
-        </message>
-        <message>
-            <source>Enregistré</source>
-            <translation>Saved</translation>
-        </message>
-        <message>
-            <source>Manqué</source>
-            <translation>Missed</translation>
-        </message>
-        <message>
-            <source>Interrompu</source>
-            <translation>Interrupted</translation>
-        </message>
-        <message>
-            <source>Aucun appel</source>
-            <translation>No call</translation>
-        </message>
-        <message>
-            <source>numéro masqué</source>
-            <translation>withheld number</translation>
-        </message>
-        <message>
-            <source>Numéro {number}</source>
-            <translation>Number {number}</translation>
-        </message>
-        <message>
-            <source>{days} j {clock}</source>
-            <translation>{days} d {clock}</translation>
-        </message>
-    </context>
-    <context>
-        <name>ConsentBanner</name>
-        <message>
-            <source>AUTORISÉ</source>
-            <translation>ALLOWED</translation>
-        </message>
-        <message>
-            <source>CONTRAT SEULEMENT</source>
-            <translation>CONTRACT ONLY</translation>
-        </message>
-        <message>
-            <source>INTERDIT</source>
-            <translation>FORBIDDEN</translation>
-        </message>
-        <message>
-            <source>AUCUN APPEL</source>
-            <translation>NO CALL</translation>
-        </message>
-        <message>
-            <source>À VÉRIFIER</source>
-            <translation>TO CHECK</translation>
-        </message>
-        <message>
-            <source>HORS DÉMARCHAGE</source>
-            <translation>NOT CANVASSING</translation>
-        </message>
-        <message>
-            <source>DÉMARCHAGE</source>
-            <translation>CANVASSING</translation>
-        </message>
-        <message>
-            <source>formulaire web</source>
-            <translation>web form</translation>
-        </message>
-        <message>
-            <source>papier signé</source>
-            <translation>signed paper</translation>
-        </message>
-        <message>
-            <source>en magasin</source>
-            <translation>in store</translation>
-        </message>
-        <message>
-            <source>e-mail</source>
-            <translation>email</translation>
-        </message>
-        <message>
-            <source>appel téléphonique</source>
-            <translation>phone call</translation>
-        </message>
-        <message>
-            <source>appel enregistré</source>
-            <translation>recorded call</translation>
-        </message>
-        <message>
-            <source>fichier d'un partenaire</source>
-            <translation>partner's file</translation>
-        </message>
-        <message>
-            <source>Retrait du consentement</source>
-            <translation>Consent withdrawal</translation>
-        </message>
-        <message>
-            <source>Le client retire son consentement : enregistré après confirmation ({keys})</source>
-            <translation>The customer withdraws consent: recorded after confirmation ({keys})</translation>
-        </message>
-        <message>
-            <source>Opposition</source>
-            <translation>Objection</translation>
-        </message>
-        <message>
-            <source>Le client s'oppose à la prospection : enregistré après confirmation ({keys})</source>
-            <translation>The customer objects to marketing: recorded after confirmation ({keys})</translation>
-        </message>
-        <message>
-            <source>Confirmer</source>
-            <translation>Confirm</translation>
-        </message>
-        <message>
-            <source>Enregistrer ce que le client a dit ({keys})</source>
-            <translation>Record what the customer said ({keys})</translation>
-        </message>
-        <message>
-            <source>Ignorer</source>
-            <translation>Dismiss</translation>
-        </message>
-        <message>
-            <source>Ce n'était pas un retrait : rien n'est enregistré ({keys})</source>
-            <translation>Not a withdrawal: nothing is recorded ({keys})</translation>
-        </message>
-        <message>
-            <source>{confirm} : confirmer · {dismiss} : ignorer</source>
-            <translation>{confirm}: confirm · {dismiss}: dismiss</translation>
-        </message>
-        <message>
-            <source>Verdict : {words}</source>
-            <translation>Verdict: {words}</translation>
-        </message>
-        <message>
-            <source>Numéro inconnu : aucune offre commerciale sans vérification.</source>
-            <translation>Unknown number: no commercial offer without checking.</translation>
-        </message>
-        <message>
-            <source>En attente d'un appel.</source>
-            <translation>Waiting for a call.</translation>
-        </message>
-        <message>
-            <source>Raisons ({count})</source>
-            <translation>Reasons ({count})</translation>
-        </message>
-        <message>
-            <source>Toutes les raisons de la décision, avec leur règle</source>
-            <translation>Every reason for the decision, with its rule</translation>
-        </message>
-        <message>
-            <source>Preuve</source>
-            <translation>Proof</translation>
-        </message>
-        <message>
-            <source>Le consentement enregistré : à qui, quand, comment, preuve, texte</source>
-            <translation>The consent on record: to whom, when, how, evidence, text</translation>
-        </message>
-        <message>
-            <source>{days} j {clock}</source>
-            <translation>{days} d {clock}</translation>
-        </message>
-        <message>
-            <source>Réévaluation…</source>
-            <translation>Re-evaluating…</translation>
-        </message>
-        <message>
-            <source>Réévalué à {when} · dans {span}</source>
-            <translation>Re-evaluated at {when} · in {span}</translation>
-        </message>
-        <message>
-            <source>Valable jusqu'à {when} · encore {span}</source>
-            <translation>Valid until {when} · {span} left</translation>
-        </message>
-        <message>
-            <source>Opposition détectée : « {quote} » — Confirmer ?</source>
-            <translation>Objection detected: “{quote}” — Confirm?</translation>
-        </message>
-        <message>
-            <source>Retrait détecté : « {quote} » — Confirmer ?</source>
-            <translation>Withdrawal detected: “{quote}” — Confirm?</translation>
-        </message>
-        <message>
-            <source>Décision</source>
-            <translation>Decision</translation>
-        </message>
-        <message>
-            <source>Aucun consentement enregistré pour ce numéro et ce professionnel.</source>
-            <translation>No consent on record for this number and this professional.</translation>
-        </message>
-        <message>
-            <source>, case pré-cochée</source>
-            <translation>, pre-ticked box</translation>
-        </message>
-        <message>
-            <source>, acte positif du client</source>
-            <translation>, customer's affirmative act</translation>
-        </message>
-        <message>
-            <source>Donné à</source>
-            <translation>Given to</translation>
-        </message>
-        <message>
-            <source>Pour</source>
-            <translation>For</translation>
-        </message>
-        <message>
-            <source>Le</source>
-            <translation>On</translation>
-        </message>
-        <message>
-            <source>Comment</source>
-            <translation>How</translation>
-        </message>
-        <message>
-            <source>Preuve</source>
-            <comment>proof row: reference of the evidence</comment>
-            <translation>Evidence</translation>
-        </message>
-        <message>
-            <source>Texte affiché</source>
-            <translation>Text shown</translation>
-        </message>
-        <message>
-            <source>Empreinte</source>
-            <translation>Fingerprint</translation>
-        </message>
-        <message>
-            <source>Retiré le</source>
-            <translation>Withdrawn on</translation>
-        </message>
-    </context>
-    <context>
-        <name>DisclosureChecklist</name>
-        <message>
-            <source>Identité de l'agent</source>
-            <translation>Agent's identity</translation>
-        </message>
-        <message>
-            <source>Pour le compte de</source>
-            <translation>On behalf of</translation>
-        </message>
-        <message>
-            <source>Nature commerciale</source>
-            <translation>Commercial nature</translation>
-        </message>
-        <message>
-            <source>Enregistrement annoncé</source>
-            <translation>Recording notice</translation>
-        </message>
-        <message>
-            <source>Mentions d'ouverture · sans objet (appel entrant)</source>
-            <translation>Opening disclosure · not applicable (inbound call)</translation>
-        </message>
-        <message>
-            <source>Mentions d'ouverture · à dire en début d'appel</source>
-            <translation>Opening disclosure · to say first</translation>
-        </message>
-        <message>
-            <source>Mentions d'ouverture · {done}/{total}</source>
-            <translation>Opening disclosure · {done}/{total}</translation>
-        </message>
-    </context>
-    <context>
-        <name>NextStepsTable</name>
-        <message>
-            <source>Étape {n} : l'action manque.</source>
-            <translation>Step {n}: the action is missing.</translation>
-        </message>
-        <message>
-            <source>Étape {n} : échéance « {due} » illisible (AAAA-MM-JJ ou JJ/MM/AAAA).</source>
-            <translation>Step {n}: due date “{due}” not understood (YYYY-MM-DD or DD/MM/YYYY).</translation>
-        </message>
-        <message>
-            <source>Agent</source>
-            <translation>Agent</translation>
-        </message>
-        <message>
-            <source>Société</source>
-            <translation>Company</translation>
-        </message>
-        <message>
-            <source>Client</source>
-            <translation>Customer</translation>
-        </message>
-        <message>
-            <source>Qui s'en charge</source>
-            <translation>Who does it</translation>
-        </message>
-        <message>
-            <source>Action, ex. envoyer le devis</source>
-            <translation>Action, e.g. send the quote</translation>
-        </message>
-        <message>
-            <source>Action</source>
-            <translation>Action</translation>
-        </message>
-        <message>
-            <source>Échéance AAAA-MM-JJ</source>
-            <translation>Due YYYY-MM-DD</translation>
-        </message>
-        <message>
-            <source>Échéance</source>
-            <translation>Due</translation>
-        </message>
-        <message>
-            <source>+ Ajouter une étape</source>
-            <translation>+ Add a step</translation>
-        </message>
-        <message>
-            <source>Supprimer cette étape</source>
-            <translation>Remove this step</translation>
-        </message>
-    </context>
-    <context>
-        <name>SuggestionList</name>
-        <message>
-            <source>Présentation</source>
-            <translation>Introduction</translation>
-        </message>
-        <message>
-            <source>Prendre acte du retrait</source>
-            <translation>Acknowledge the withdrawal</translation>
-        </message>
-        <message>
-            <source>Objection prix</source>
-            <translation>Price objection</translation>
-        </message>
-        <message>
-            <source>Pas le temps</source>
-            <translation>No time</translation>
-        </message>
-        <message>
-            <source>Origine du consentement</source>
-            <translation>Where the consent comes from</translation>
-        </message>
-        <message>
-            <source>Litige facture</source>
-            <translation>Billing dispute</translation>
-        </message>
-        <message>
-            <source>Problème technique</source>
-            <translation>Technical issue</translation>
-        </message>
-        <message>
-            <source>Demande de résiliation</source>
-            <translation>Cancellation request</translation>
-        </message>
-        <message>
-            <source>Sécurité carte bancaire</source>
-            <translation>Card payment safety</translation>
-        </message>
-        <message>
-            <source>Refus d'enregistrement</source>
-            <translation>Recording refused</translation>
-        </message>
-        <message>
-            <source>Conclusion</source>
-            <translation>Closing</translation>
-        </message>
-        <message>
-            <source>Réponses suggérées · clic ou Ctrl+1…3 pour copier</source>
-            <translation>Suggested replies · click or Ctrl+1…3 to copy</translation>
-        </message>
-        <message>
-            <source>Réponses suggérées</source>
-            <translation>Suggested replies</translation>
-        </message>
-        <message>
-            <source>Aucune suggestion pour l'instant.</source>
-            <translation>No suggestion yet.</translation>
-        </message>
-        <message>
-            <source> · copié ✓</source>
-            <translation> · copied ✓</translation>
-        </message>
-        <message>
-            <source>Source : {source}</source>
-            <translation>Source: {source}</translation>
-        </message>
-    </context>
-    <context>
-        <name>SummaryEditor</name>
-        <message>
-            <source>Le motif de l'appel est à remplir.</source>
-            <translation>The reason for the call is missing.</translation>
-        </message>
-        <message>
-            <source>résumé</source>
-            <translation>summary</translation>
-        </message>
-        <message>
-            <source>Résumé validé à {when}</source>
-            <translation>Summary validated at {when}</translation>
-        </message>
-        <message>
-            <source>Brouillon enregistré à {when}</source>
-            <translation>Draft saved at {when}</translation>
-        </message>
-        <message>
-            <source>Résolu</source>
-            <translation>Resolved</translation>
-        </message>
-        <message>
-            <source>Partiellement résolu</source>
-            <translation>Partly resolved</translation>
-        </message>
-        <message>
-            <source>Non résolu</source>
-            <translation>Unresolved</translation>
-        </message>
-        <message>
-            <source>Sans objet</source>
-            <translation>Not applicable</translation>
-        </message>
-        <message>
-            <source>Vente</source>
-            <translation>Sale</translation>
-        </message>
-        <message>
-            <source>Rendez-vous fixé</source>
-            <translation>Appointment set</translation>
-        </message>
-        <message>
-            <source>Rappel planifié</source>
-            <translation>Callback scheduled</translation>
-        </message>
-        <message>
-            <source>Demande résolue</source>
-            <translation>Request resolved</translation>
-        </message>
-        <message>
-            <source>Transmis (escalade)</source>
-            <translation>Escalated</translation>
-        </message>
-        <message>
-            <source>Pas intéressé</source>
-            <translation>Not interested</translation>
-        </message>
-        <message>
-            <source>Ne plus appeler</source>
-            <translation>Do not call</translation>
-        </message>
-        <message>
-            <source>Information donnée</source>
-            <translation>Information given</translation>
-        </message>
-        <message>
-            <source>Résiliation</source>
-            <translation>Cancelled</translation>
-        </message>
-        <message>
-            <source>Client retenu</source>
-            <translation>Customer retained</translation>
-        </message>
-        <message>
-            <source>Retrait du consentement</source>
-            <translation>Consent withdrawal</translation>
-        </message>
-        <message>
-            <source>Opposition à la prospection</source>
-            <translation>Objection to marketing</translation>
-        </message>
-        <message>
-            <source>Consentement donné</source>
-            <translation>Consent given</translation>
-        </message>
-        <message>
-            <source>Preuve demandée</source>
-            <translation>Proof requested</translation>
-        </message>
-        <message>
-            <source>Enregistrement refusé</source>
-            <translation>Recording refused</translation>
-        </message>
-        <message>
-            <source>Résumé de l'appel {number} · terminé à {ended}</source>
-            <translation>Summary of call {number} · ended at {ended}</translation>
-        </message>
-        <message>
-            <source>&amp;Motif de l'appel</source>
-            <translation>&amp;Reason for the call</translation>
-        </message>
-        <message>
-            <source>&amp;Actions menées (une par ligne)</source>
-            <translation>&amp;Actions taken (one per line)</translation>
-        </message>
-        <message>
-            <source>&amp;Résolution</source>
-            <translation>Res&amp;olution</translation>
-        </message>
-        <message>
-            <source>Prochaines étapes</source>
-            <translation>Next steps</translation>
-        </message>
-        <message>
-            <source>&amp;Issue</source>
-            <translation>&amp;Disposition</translation>
-        </message>
-        <message>
-            <source>Événements de consentement</source>
-            <translation>Consent events</translation>
-        </message>
-        <message>
-            <source>Mentions d'ouverture dites</source>
-            <translation>Opening disclosure said</translation>
-        </message>
-        <message>
-            <source>ex. proposition d'offre électricité</source>
-            <translation>e.g. electricity offer</translation>
-        </message>
-        <message>
-            <source>Identité</source>
-            <translation>Identity</translation>
-        </message>
-        <message>
-            <source>Pour le compte de</source>
-            <translation>On behalf of</translation>
-        </message>
-        <message>
-            <source>Nature commerciale</source>
-            <translation>Commercial nature</translation>
-        </message>
-        <message>
-            <source>Enregistrement</source>
-            <translation>Recording</translation>
-        </message>
-        <message>
-            <source>Valider (Ctrl+Entrée)</source>
-            <translation>Validate (Ctrl+Enter)</translation>
-        </message>
-        <message>
-            <source> · réplique {n}</source>
-            <translation> · turn {n}</translation>
-        </message>
-        <message>
-            <source>Aucun</source>
-            <translation>None</translation>
-        </message>
-    </context>
-    <context>
-        <name>TranscriptView</name>
-        <message>
-            <source>Transcription</source>
-            <translation>Transcript</translation>
-        </message>
-        <message>
-            <source>La transcription s'affiche ici pendant l'appel.</source>
-            <translation>The transcript shows here during the call.</translation>
-        </message>
-        <message>
-            <source>Agent</source>
-            <translation>Agent</translation>
-        </message>
-        <message>
-            <source>Client</source>
-            <translation>Customer</translation>
-        </message>
-        <message>
-            <source>▼ {count} nouvelle(s) ligne(s) — revenir en bas</source>
-            <translation>▼ {count} new line(s) — back to the bottom</translation>
-        </message>
-    </context>
+<context>
+    <name>AgentPanel</name>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="161"/>
+        <source>Opposition</source>
+        <translation>Objection</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="163"/>
+        <source>Le client s&apos;oppose à toute prospection de {professional}. L&apos;enregistrer maintenant ?</source>
+        <translation>The customer objects to any marketing by {professional}. Record it now?</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="167"/>
+        <source>Enregistrer l&apos;opposition</source>
+        <translation>Record the objection</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="169"/>
+        <source>Retrait du consentement</source>
+        <translation>Consent withdrawal</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="172"/>
+        <source>Le client retire son consentement à être appelé par {professional}. L&apos;enregistrer maintenant ?</source>
+        <translation>The customer withdraws their consent to be called by {professional}. Record it now?</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="175"/>
+        <source>Enregistrer le retrait</source>
+        <translation>Record the withdrawal</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="176"/>
+        <source>Le bandeau passe à INTERDIT : plus aucune offre commerciale.</source>
+        <translation>The banner turns FORBIDDEN: no more commercial offers.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="178"/>
+        <source>Annuler</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="385"/>
+        <source>Ctrl+Maj+Entrée</source>
+        <translation>Ctrl+Shift+Enter</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="386"/>
+        <source>Échap</source>
+        <translation>Esc</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="387"/>
+        <source>Ctrl+Maj+R</source>
+        <translation>Ctrl+Shift+R</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="388"/>
+        <source>Ctrl+Maj+O</source>
+        <translation>Ctrl+Shift+O</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="398"/>
+        <source>Appel</source>
+        <translation>Call</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="405"/>
+        <source>Résumé en attente ·{number}</source>
+        <translation>Pending summary ·{number}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="407"/>
+        <source>Résumé ·{number}</source>
+        <translation>Summary ·{number}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="410"/>
+        <source>Résumé à valider de l&apos;appel {number}</source>
+        <translation>Summary to validate for call {number}</translation>
+    </message>
+</context>
+<context>
+    <name>CallInfo</name>
+    <message>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="54"/>
+        <source>Entrant</source>
+        <translation>Inbound</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="54"/>
+        <source>Sortant</source>
+        <translation>Outbound</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="58"/>
+        <source>Sonnerie</source>
+        <translation>Ringing</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="59"/>
+        <source>Numérotation</source>
+        <translation>Dialling</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="60"/>
+        <source>En ligne</source>
+        <translation>On the line</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="61"/>
+        <source>Terminé</source>
+        <translation>Ended</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="62"/>
+        <source>Enregistré</source>
+        <translation>Saved</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="63"/>
+        <source>Manqué</source>
+        <translation>Missed</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="64"/>
+        <source>Interrompu</source>
+        <translation>Interrupted</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="77"/>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="78"/>
+        <source>Aucun appel</source>
+        <translation>No call</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="82"/>
+        <source>numéro masqué</source>
+        <translation>withheld number</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="84"/>
+        <source>Numéro {number}</source>
+        <translation>Number {number}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="104"/>
+        <source>{days} j {clock}</source>
+        <translation>{days} d {clock}</translation>
+    </message>
+</context>
+<context>
+    <name>ConsentBanner</name>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="351"/>
+        <source>AUTORISÉ</source>
+        <translation>ALLOWED</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="352"/>
+        <source>CONTRAT SEULEMENT</source>
+        <translation>CONTRACT ONLY</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="353"/>
+        <source>INTERDIT</source>
+        <translation>FORBIDDEN</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="356"/>
+        <source>AUCUN APPEL</source>
+        <translation>NO CALL</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="357"/>
+        <source>À VÉRIFIER</source>
+        <translation>TO CHECK</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="363"/>
+        <source>HORS DÉMARCHAGE</source>
+        <translation>NOT CANVASSING</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="364"/>
+        <source>DÉMARCHAGE</source>
+        <translation>CANVASSING</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="368"/>
+        <source>formulaire web</source>
+        <translation>web form</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="369"/>
+        <source>papier signé</source>
+        <translation>signed paper</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="370"/>
+        <source>en magasin</source>
+        <translation>in store</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="371"/>
+        <source>e-mail</source>
+        <translation>email</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="372"/>
+        <source>appel téléphonique</source>
+        <translation>phone call</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="373"/>
+        <source>appel enregistré</source>
+        <translation>recorded call</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="374"/>
+        <source>fichier d&apos;un partenaire</source>
+        <translation>partner&apos;s file</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="379"/>
+        <source>Retrait du consentement</source>
+        <translation>Consent withdrawal</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="381"/>
+        <source>Le client retire son consentement : enregistré après confirmation ({keys})</source>
+        <translation>The customer withdraws consent: recorded after confirmation ({keys})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="385"/>
+        <source>Opposition</source>
+        <translation>Objection</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="387"/>
+        <source>Le client s&apos;oppose à la prospection : enregistré après confirmation ({keys})</source>
+        <translation>The customer objects to marketing: recorded after confirmation ({keys})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="391"/>
+        <source>Confirmer</source>
+        <translation>Confirm</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="393"/>
+        <source>Enregistrer ce que le client a dit ({keys})</source>
+        <translation>Record what the customer said ({keys})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="395"/>
+        <source>Ignorer</source>
+        <translation>Dismiss</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="397"/>
+        <source>Ce n&apos;était pas un retrait : rien n&apos;est enregistré ({keys})</source>
+        <translation>Not a withdrawal: nothing is recorded ({keys})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="400"/>
+        <source>{confirm} : confirmer · {dismiss} : ignorer</source>
+        <translation>{confirm}: confirm · {dismiss}: dismiss</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="420"/>
+        <source>Verdict : {words}</source>
+        <translation>Verdict: {words}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="425"/>
+        <source>Numéro inconnu : aucune offre commerciale sans vérification.</source>
+        <translation>Unknown number: no commercial offer without checking.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="427"/>
+        <source>En attente d&apos;un appel.</source>
+        <translation>Waiting for a call.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="431"/>
+        <source>Raisons ({count})</source>
+        <translation>Reasons ({count})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="434"/>
+        <source>Toutes les raisons de la décision, avec leur règle</source>
+        <translation>Every reason for the decision, with its rule</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="448"/>
+        <source>Preuve</source>
+        <translation>Proof</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="449"/>
+        <source>Le consentement enregistré : à qui, quand, comment, preuve, texte</source>
+        <translation>The consent on record: to whom, when, how, evidence, text</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="469"/>
+        <source>{days} j {clock}</source>
+        <translation>{days} d {clock}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="471"/>
+        <source>Réévaluation…</source>
+        <translation>Re-evaluating…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="473"/>
+        <source>Réévalué à {when} · dans {span}</source>
+        <translation>Re-evaluated at {when} · in {span}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="475"/>
+        <source>Valable jusqu&apos;à {when} · encore {span}</source>
+        <translation>Valid until {when} · {span} left</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="484"/>
+        <source>Opposition détectée : « {quote} » — Confirmer ?</source>
+        <translation>Objection detected: “{quote}” — Confirm?</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="486"/>
+        <source>Retrait détecté : « {quote} » — Confirmer ?</source>
+        <translation>Withdrawal detected: “{quote}” — Confirm?</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="508"/>
+        <source>Décision</source>
+        <translation>Decision</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="511"/>
+        <source>Aucun consentement enregistré pour ce numéro et ce professionnel.</source>
+        <translation>No consent on record for this number and this professional.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="519"/>
+        <source>, case pré-cochée</source>
+        <translation>, pre-ticked box</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="521"/>
+        <source>, acte positif du client</source>
+        <translation>, customer&apos;s affirmative act</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="522"/>
+        <source>Donné à</source>
+        <translation>Given to</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="523"/>
+        <source>Pour</source>
+        <translation>For</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="524"/>
+        <source>Le</source>
+        <translation>On</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="525"/>
+        <source>Comment</source>
+        <translation>How</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="526"/>
+        <source>Preuve</source>
+        <comment>proof row: reference of the evidence</comment>
+        <translation>Evidence</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="527"/>
+        <source>Texte affiché</source>
+        <translation>Text shown</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="528"/>
+        <source>Empreinte</source>
+        <translation>Fingerprint</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="530"/>
+        <source>Retiré le</source>
+        <translation>Withdrawn on</translation>
+    </message>
+</context>
+<context>
+    <name>CrashDialog</name>
+    <message>
+        <location filename="../../desktop/crash.py" line="275"/>
+        <source>Agent Assist : erreur</source>
+        <translation>Agent Assist: error</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/crash.py" line="276"/>
+        <source>Agent Assist a rencontré une erreur.</source>
+        <translation>Agent Assist hit an error.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/crash.py" line="278"/>
+        <source>Les données de l&apos;appel sont enregistrées et en sécurité. Vous pouvez continuer ; si le problème se répète, redémarrez l&apos;application et prévenez le support.</source>
+        <translation>The call&apos;s data is saved and safe. You can carry on; if the problem happens again, restart the application and tell support.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/crash.py" line="284"/>
+        <source>Rapport d&apos;erreur : {path}</source>
+        <translation>Error report: {path}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/crash.py" line="297"/>
+        <source>Agent Assist : erreur précédente</source>
+        <translation>Agent Assist: earlier error</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/crash.py" line="299"/>
+        <source>Agent Assist a rencontré une erreur lors d&apos;une utilisation précédente.</source>
+        <translation>Agent Assist hit an error the last time it was used.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/crash.py" line="304"/>
+        <source>Les appels en cours ont été conservés. Transmettez ces rapports au support : ils sont dans {folder}</source>
+        <translation>The calls in progress were kept. Send these reports to support: they are in {folder}</translation>
+    </message>
+</context>
+<context>
+    <name>DisclosureChecklist</name>
+    <message>
+        <location filename="../../desktop/ui/widgets/checklist.py" line="69"/>
+        <source>Identité de l&apos;agent</source>
+        <translation>Agent&apos;s identity</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/checklist.py" line="70"/>
+        <source>Pour le compte de</source>
+        <translation>On behalf of</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/checklist.py" line="71"/>
+        <source>Nature commerciale</source>
+        <translation>Commercial nature</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/checklist.py" line="72"/>
+        <source>Enregistrement annoncé</source>
+        <translation>Recording notice</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/checklist.py" line="96"/>
+        <source>Mentions d&apos;ouverture · sans objet (appel entrant)</source>
+        <translation>Opening disclosure · not applicable (inbound call)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/checklist.py" line="98"/>
+        <source>Mentions d&apos;ouverture · à dire en début d&apos;appel</source>
+        <translation>Opening disclosure · to say first</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/checklist.py" line="101"/>
+        <source>Mentions d&apos;ouverture · {done}/{total}</source>
+        <translation>Opening disclosure · {done}/{total}</translation>
+    </message>
+</context>
+<context>
+    <name>InteractionTableModel</name>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="195"/>
+        <source>Date</source>
+        <translation>Date</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="196"/>
+        <source>Durée</source>
+        <translation>Duration</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="197"/>
+        <source>Agent</source>
+        <translation>Agent</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="198"/>
+        <source>Numéro</source>
+        <translation>Number</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="199"/>
+        <source>Sens</source>
+        <translation>Direction</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="200"/>
+        <source>Verdict</source>
+        <translation>Verdict</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="201"/>
+        <source>Issue</source>
+        <translation>Outcome</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="202"/>
+        <source>Retrait</source>
+        <translation>Withdrawal</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="203"/>
+        <source>État</source>
+        <translation>State</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="240"/>
+        <source>Oui</source>
+        <translation>Yes</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../../desktop/ui/main_window.py" line="27"/>
+        <source>Outils</source>
+        <translation>Tools</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/main_window.py" line="30"/>
+        <source>Revue</source>
+        <translation>Review</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/main_window.py" line="31"/>
+        <source>Paramètres</source>
+        <translation>Settings</translation>
+    </message>
+</context>
+<context>
+    <name>NextStepsTable</name>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="130"/>
+        <source>Étape {n} : l&apos;action manque.</source>
+        <translation>Step {n}: the action is missing.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="136"/>
+        <source>Étape {n} : échéance « {due} » illisible (AAAA-MM-JJ ou JJ/MM/AAAA).</source>
+        <translation>Step {n}: due date “{due}” not understood (YYYY-MM-DD or DD/MM/YYYY).</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="145"/>
+        <source>Agent</source>
+        <translation>Agent</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="145"/>
+        <source>Société</source>
+        <translation>Company</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="145"/>
+        <source>Client</source>
+        <translation>Customer</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="163"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="164"/>
+        <source>Qui s&apos;en charge</source>
+        <translation>Who does it</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="165"/>
+        <source>Action, ex. envoyer le devis</source>
+        <translation>Action, e.g. send the quote</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="166"/>
+        <source>Action</source>
+        <translation>Action</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="167"/>
+        <source>Échéance AAAA-MM-JJ</source>
+        <translation>Due YYYY-MM-DD</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="168"/>
+        <source>Échéance</source>
+        <translation>Due</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="150"/>
+        <source>+ Ajouter une étape</source>
+        <translation>+ Add a step</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="169"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="170"/>
+        <source>Supprimer cette étape</source>
+        <translation>Remove this step</translation>
+    </message>
+</context>
+<context>
+    <name>ReviewWindow</name>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="413"/>
+        <source>Agent Assist : revue des appels</source>
+        <translation>Agent Assist: call review</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="414"/>
+        <source>Du</source>
+        <translation>From</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="415"/>
+        <source>au</source>
+        <translation>to</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="416"/>
+        <source>A&amp;gent</source>
+        <translation>A&amp;gent</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="417"/>
+        <source>&amp;Issue</source>
+        <translation>&amp;Outcome</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="418"/>
+        <source>&amp;Verdict</source>
+        <translation>&amp;Verdict</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="419"/>
+        <source>&amp;Retrait</source>
+        <translation>&amp;Withdrawal</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="420"/>
+        <location filename="../../desktop/ui/review.py" line="424"/>
+        <location filename="../../desktop/ui/review.py" line="427"/>
+        <source>Tous</source>
+        <translation>All</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="421"/>
+        <source>Toutes</source>
+        <translation>All</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="428"/>
+        <source>Oui</source>
+        <translation>Yes</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="429"/>
+        <source>Non</source>
+        <translation>No</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="430"/>
+        <source>Actualiser</source>
+        <translation>Refresh</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="431"/>
+        <location filename="../../desktop/ui/review.py" line="619"/>
+        <source>Exporter en CSV</source>
+        <translation>Export as CSV</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="432"/>
+        <source>Transcription</source>
+        <translation>Transcript</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="433"/>
+        <source>Résumé</source>
+        <translation>Summary</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="479"/>
+        <source>Impossible de lire les appels : {error}</source>
+        <translation>Cannot read the calls: {error}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="514"/>
+        <source>{count} appel(s)</source>
+        <translation>{count} call(s)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="518"/>
+        <source>Sélectionnez un appel dans la liste.</source>
+        <translation>Select a call in the list.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="574"/>
+        <source>Validé par {agent} le {when}</source>
+        <translation>Validated by {agent} on {when}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="578"/>
+        <source>Brouillon (non validé)</source>
+        <translation>Draft (not validated)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="580"/>
+        <source>Motif</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="581"/>
+        <source>Issue</source>
+        <translation>Outcome</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="582"/>
+        <source>Résolution</source>
+        <translation>Resolution</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="605"/>
+        <source>Identité</source>
+        <translation>Identity</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="606"/>
+        <source>Pour le compte de</source>
+        <translation>On behalf of</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="607"/>
+        <source>Nature commerciale</source>
+        <translation>Commercial nature</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="608"/>
+        <source>Enregistrement</source>
+        <translation>Recording</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="619"/>
+        <source>Fichiers CSV (*.csv)</source>
+        <translation>CSV files (*.csv)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="635"/>
+        <source>Export impossible : {error}</source>
+        <translation>Export failed: {error}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="638"/>
+        <source>{count} appel(s) exporté(s) vers {path}</source>
+        <translation>{count} call(s) exported to {path}</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="97"/>
+        <source>Paramètres du poste</source>
+        <translation>Station settings</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="99"/>
+        <source>&amp;Entreprise (professionnel)</source>
+        <translation>&amp;Company (professional)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="100"/>
+        <source>&amp;Numéro présenté</source>
+        <translation>&amp;Caller ID</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="101"/>
+        <source>Produit par &amp;défaut</source>
+        <translation>&amp;Default product</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="102"/>
+        <source>Identifiant &amp;agent</source>
+        <translation>&amp;Agent id</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="103"/>
+        <source>&amp;Langue</source>
+        <translation>&amp;Language</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="104"/>
+        <source>&amp;Fenêtre</source>
+        <translation>&amp;Window</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="108"/>
+        <source>Toujours au premier plan (au-dessus du softphone)</source>
+        <translation>Always on top (above the softphone)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="109"/>
+        <source>ex. ACME Énergie SAS</source>
+        <translation>e.g. ACME Énergie SAS</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="110"/>
+        <source>ex. 01 62 00 00 01 ou +33162000001</source>
+        <translation>e.g. 01 62 00 00 01 or +33162000001</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="111"/>
+        <source>ex. electricity</source>
+        <translation>e.g. electricity</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="112"/>
+        <source>ex. agent-7</source>
+        <translation>e.g. agent-7</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="113"/>
+        <source>La langue change au prochain démarrage.</source>
+        <translation>The language changes at the next start.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="114"/>
+        <source>Enregistrer</source>
+        <translation>Save</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="115"/>
+        <source>Annuler</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="141"/>
+        <source>Numéro présenté invalide : « {number} ».</source>
+        <translation>Invalid caller ID: “{number}”.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="165"/>
+        <source>Impossible d&apos;enregistrer les paramètres : {error}</source>
+        <translation>Cannot save the settings: {error}</translation>
+    </message>
+</context>
+<context>
+    <name>StatusTray</name>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="73"/>
+        <source>Afficher</source>
+        <extracomment>Call states (desktop.core.telephony.session.State) and the tray status they mean.</extracomment>
+        <translation>Show</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="74"/>
+        <source>Revue</source>
+        <translation>Review</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="75"/>
+        <source>Paramètres</source>
+        <translation>Settings</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="77"/>
+        <source>Quitter</source>
+        <translation>Quit</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="107"/>
+        <source>Prêt</source>
+        <translation>Ready</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="108"/>
+        <source>Appel en cours</source>
+        <translation>Call in progress</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="109"/>
+        <source>Résumé en attente</source>
+        <translation>Summary pending</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="110"/>
+        <source>Erreur</source>
+        <translation>Error</translation>
+    </message>
+</context>
+<context>
+    <name>SuggestionList</name>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="174"/>
+        <source>Présentation</source>
+        <translation>Introduction</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="175"/>
+        <source>Prendre acte du retrait</source>
+        <translation>Acknowledge the withdrawal</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="176"/>
+        <source>Objection prix</source>
+        <translation>Price objection</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="177"/>
+        <source>Pas le temps</source>
+        <translation>No time</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="178"/>
+        <source>Origine du consentement</source>
+        <translation>Where the consent comes from</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="179"/>
+        <source>Litige facture</source>
+        <translation>Billing dispute</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="180"/>
+        <source>Problème technique</source>
+        <translation>Technical issue</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="181"/>
+        <source>Demande de résiliation</source>
+        <translation>Cancellation request</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="182"/>
+        <source>Sécurité carte bancaire</source>
+        <translation>Card payment safety</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="183"/>
+        <source>Refus d&apos;enregistrement</source>
+        <translation>Recording refused</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="184"/>
+        <source>Conclusion</source>
+        <translation>Closing</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="189"/>
+        <source>Réponses suggérées · clic ou Ctrl+1…3 pour copier</source>
+        <translation>Suggested replies · click or Ctrl+1…3 to copy</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="190"/>
+        <source>Réponses suggérées</source>
+        <translation>Suggested replies</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="206"/>
+        <source>Aucune suggestion pour l&apos;instant.</source>
+        <translation>No suggestion yet.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="220"/>
+        <source> · copié ✓</source>
+        <translation> · copied ✓</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="222"/>
+        <source>Source : {source}</source>
+        <translation>Source: {source}</translation>
+    </message>
+</context>
+<context>
+    <name>SummaryEditor</name>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="352"/>
+        <source>Le motif de l&apos;appel est à remplir.</source>
+        <translation>The reason for the call is missing.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="367"/>
+        <source>résumé</source>
+        <translation>summary</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="402"/>
+        <source>Résumé validé à {when}</source>
+        <translation>Summary validated at {when}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="404"/>
+        <source>Brouillon enregistré à {when}</source>
+        <translation>Draft saved at {when}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="410"/>
+        <source>Résolu</source>
+        <translation>Resolved</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="411"/>
+        <source>Partiellement résolu</source>
+        <translation>Partly resolved</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="412"/>
+        <source>Non résolu</source>
+        <translation>Unresolved</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="413"/>
+        <source>Sans objet</source>
+        <translation>Not applicable</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="418"/>
+        <source>Vente</source>
+        <translation>Sale</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="419"/>
+        <source>Rendez-vous fixé</source>
+        <translation>Appointment set</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="420"/>
+        <source>Rappel planifié</source>
+        <translation>Callback scheduled</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="421"/>
+        <source>Demande résolue</source>
+        <translation>Request resolved</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="422"/>
+        <source>Transmis (escalade)</source>
+        <translation>Escalated</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="423"/>
+        <source>Pas intéressé</source>
+        <translation>Not interested</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="424"/>
+        <source>Ne plus appeler</source>
+        <translation>Do not call</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="425"/>
+        <source>Information donnée</source>
+        <translation>Information given</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="426"/>
+        <source>Résiliation</source>
+        <translation>Cancelled</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="427"/>
+        <source>Client retenu</source>
+        <translation>Customer retained</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="432"/>
+        <source>Retrait du consentement</source>
+        <translation>Consent withdrawal</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="433"/>
+        <source>Opposition à la prospection</source>
+        <translation>Objection to marketing</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="434"/>
+        <source>Consentement donné</source>
+        <translation>Consent given</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="435"/>
+        <source>Preuve demandée</source>
+        <translation>Proof requested</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="436"/>
+        <source>Enregistrement refusé</source>
+        <translation>Recording refused</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="444"/>
+        <source>Résumé de l&apos;appel {number} · terminé à {ended}</source>
+        <translation>Summary of call {number} · ended at {ended}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="447"/>
+        <source>&amp;Motif de l&apos;appel</source>
+        <translation>&amp;Reason for the call</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="448"/>
+        <source>&amp;Actions menées (une par ligne)</source>
+        <translation>&amp;Actions taken (one per line)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="449"/>
+        <source>&amp;Résolution</source>
+        <translation>Res&amp;olution</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="450"/>
+        <source>Prochaines étapes</source>
+        <translation>Next steps</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="451"/>
+        <source>&amp;Issue</source>
+        <translation>&amp;Disposition</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="452"/>
+        <source>Événements de consentement</source>
+        <translation>Consent events</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="453"/>
+        <source>Mentions d&apos;ouverture dites</source>
+        <translation>Opening disclosure said</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="457"/>
+        <source>ex. proposition d&apos;offre électricité</source>
+        <translation>e.g. electricity offer</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="463"/>
+        <source>Identité</source>
+        <translation>Identity</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="464"/>
+        <source>Pour le compte de</source>
+        <translation>On behalf of</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="465"/>
+        <source>Nature commerciale</source>
+        <translation>Commercial nature</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="466"/>
+        <source>Enregistrement</source>
+        <translation>Recording</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="470"/>
+        <source>Valider (Ctrl+Entrée)</source>
+        <translation>Validate (Ctrl+Enter)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="481"/>
+        <source> · réplique {n}</source>
+        <translation> · turn {n}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="484"/>
+        <source>Aucun</source>
+        <translation>None</translation>
+    </message>
+</context>
+<context>
+    <name>TranscriptView</name>
+    <message>
+        <location filename="../../desktop/ui/widgets/transcript.py" line="161"/>
+        <source>Transcription</source>
+        <translation>Transcript</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/transcript.py" line="162"/>
+        <source>La transcription s&apos;affiche ici pendant l&apos;appel.</source>
+        <translation>The transcript shows here during the call.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/transcript.py" line="168"/>
+        <source>Agent</source>
+        <translation>Agent</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/transcript.py" line="168"/>
+        <source>Client</source>
+        <translation>Customer</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/transcript.py" line="178"/>
+        <source>▼ {count} nouvelle(s) ligne(s) — revenir en bas</source>
+        <translation>▼ {count} new line(s) — back to the bottom</translation>
+    </message>
+</context>
+<context>
+    <name>Words</name>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="65"/>
+        <source>AUTORISÉ</source>
+        <translation>ALLOWED</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="66"/>
+        <source>CONTRAT SEULEMENT</source>
+        <translation>CONTRACT ONLY</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="67"/>
+        <source>INTERDIT</source>
+        <translation>FORBIDDEN</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="72"/>
+        <source>Vente</source>
+        <translation>Sale</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="73"/>
+        <source>Rendez-vous fixé</source>
+        <translation>Appointment set</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="74"/>
+        <source>Rappel planifié</source>
+        <translation>Callback scheduled</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="75"/>
+        <source>Demande résolue</source>
+        <translation>Request resolved</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="76"/>
+        <source>Transmis (escalade)</source>
+        <translation>Escalated</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="77"/>
+        <source>Pas intéressé</source>
+        <translation>Not interested</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="78"/>
+        <source>Ne plus appeler</source>
+        <translation>Do not call</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="79"/>
+        <source>Information donnée</source>
+        <translation>Information given</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="80"/>
+        <source>Résiliation</source>
+        <translation>Cancellation</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="81"/>
+        <source>Client retenu</source>
+        <translation>Customer retained</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="86"/>
+        <source>Résolu</source>
+        <translation>Resolved</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="87"/>
+        <source>Partiellement résolu</source>
+        <translation>Partly resolved</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="88"/>
+        <source>Non résolu</source>
+        <translation>Not resolved</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="89"/>
+        <source>Sans objet</source>
+        <translation>Not applicable</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="93"/>
+        <source>Entrant</source>
+        <translation>Inbound</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="93"/>
+        <source>Sortant</source>
+        <translation>Outbound</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="97"/>
+        <source>Sonne</source>
+        <translation>Ringing</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="98"/>
+        <source>Numérotation</source>
+        <translation>Dialling</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="99"/>
+        <source>En cours</source>
+        <translation>In progress</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="100"/>
+        <source>Résumé en attente</source>
+        <translation>Summary pending</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="101"/>
+        <source>Enregistré</source>
+        <translation>Saved</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="102"/>
+        <source>Manqué</source>
+        <translation>Missed</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="103"/>
+        <source>Interrompu</source>
+        <translation>Interrupted</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="108"/>
+        <location filename="../../desktop/ui/review.py" line="109"/>
+        <source>Retrait du consentement</source>
+        <translation>Consent withdrawn</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="110"/>
+        <source>Opposition à la prospection</source>
+        <translation>Objection to marketing</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="111"/>
+        <location filename="../../desktop/ui/review.py" line="112"/>
+        <source>Consentement donné</source>
+        <translation>Consent given</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="113"/>
+        <source>Preuve exportée</source>
+        <translation>Proof exported</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="114"/>
+        <source>Preuve demandée</source>
+        <translation>Proof requested</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="115"/>
+        <source>Enregistrement refusé</source>
+        <translation>Recording refused</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="119"/>
+        <source>agent</source>
+        <translation>agent</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="119"/>
+        <source>entreprise</source>
+        <translation>company</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="119"/>
+        <source>client</source>
+        <translation>customer</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="124"/>
+        <source>Client</source>
+        <translation>Customer</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="124"/>
+        <source>Agent</source>
+        <translation>Agent</translation>
+    </message>
+</context>
 </TS>

@@ -17,6 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QCoreApplication,
     QDate,
     QEvent,
     QModelIndex,
@@ -53,10 +54,11 @@ VERDICT_COLOURS = {"allowed": "#0B6B2E", "contract_only": "#8A6500", "forbidden"
 
 
 class Words:
-    """The French words of the codes shown in the review window (translated through ``tr``)."""
+    """The French words of the codes shown in the review window (translated in the ``Words`` context)."""
 
-    def __init__(self, tr: Callable[[str], str]) -> None:
-        self.tr = tr
+    @staticmethod
+    def tr(text: str) -> str:
+        return QCoreApplication.translate("Words", text)
 
     def verdict(self, code: str | None) -> str:
         return {
@@ -169,7 +171,7 @@ class InteractionTableModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.rows: list[InteractionRow] = []
-        self.words = Words(self.tr)
+        self.words = Words()
 
     def set_rows(self, rows: list[InteractionRow]) -> None:
         self.beginResetModel()
@@ -274,7 +276,7 @@ class ReviewWindow(QWidget):
         self.setObjectName("ReviewWindow")
         self.setWindowFlag(Qt.WindowType.Window)
         self.conn = conn
-        self.words = Words(self.tr)
+        self.words = Words()
         self.choose_export_path: Callable[[], str | None] = self._ask_export_path
         self.detail: dict[str, Any] | None = None
 
