@@ -29,6 +29,27 @@ class Station(BaseModel):
     agent_id: str | None = None
 
 
+class Telephony(BaseModel):
+    """Where the app learns about calls (``docs/telephony.md``): any combination of the sources below."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Active sources: ``baresip`` (its ctrl_tcp socket), ``mqtt`` (baresip's mqtt module), ``hooks``
+    #: (``agent-assist event …`` run by the softphone; needs the local API) and ``api`` (the local event API).
+    sources: tuple[Literal["baresip", "mqtt", "hooks", "api"], ...] = ("baresip", "hooks", "api")
+    #: Connect to the softphone when the app starts (else from the tray menu).
+    auto_connect: bool = True
+    baresip_host: str = "127.0.0.1"
+    baresip_port: int = Field(default=4444, ge=1, le=65535)
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = Field(default=1883, ge=1, le=65535)
+    mqtt_topic: str = Field(default="baresip", min_length=1)
+    #: What an outbound dial to someone who may not be called does: ``warn`` (loud banner) or ``hangup``.
+    on_forbidden_dial: Literal["warn", "hangup"] = "warn"
+    #: Port of the local event API on 127.0.0.1; 0 picks a free one (written, with the token, in the data folder).
+    api_port: int = Field(default=0, ge=0, le=65535)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -38,6 +59,7 @@ class Settings(BaseModel):
     #: Policy pack file; empty means the pack shipped with the app.
     policy_pack: str | None = None
     station: Station = Station()
+    telephony: Telephony = Telephony()
 
 
 def load_settings(data_dir: Path) -> Settings:
@@ -96,6 +118,8 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     if isinstance(value, str):
         # A JSON string is a valid TOML basic string once DEL is escaped too.
         return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")

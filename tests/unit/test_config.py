@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.config import SETTINGS_FILE, Settings, Station, dumps_toml, load_settings, save_settings
+from desktop.config import SETTINGS_FILE, Settings, Station, Telephony, dumps_toml, load_settings, save_settings
 from desktop.core.errors import InputError
 
 
@@ -26,6 +26,7 @@ def test_save_then_load_round_trips(data_dir: Path) -> None:
             product="electricity",
             agent_id="agent-7\tbis\x7f",
         ),
+        telephony=Telephony(sources=("api", "mqtt"), baresip_port=5555, on_forbidden_dial="hangup"),
     )
     path = save_settings(data_dir, settings)
     assert path == data_dir / SETTINGS_FILE
