@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QtMsgType
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -126,8 +127,9 @@ class Shots:
         self.paths: list[Path] = []
 
     def __call__(self, widget: QWidget, stage: str) -> Path:
-        for _ in range(3):  # layouts settle (a hidden prompt posts another layout request) before the picture
-            QApplication.processEvents()
+        # Layouts settle before the picture: a widget shown or hidden posts layout requests that post others,
+        # which a few processEvents() calls do not all reach; the running event loop does.
+        QTest.qWait(60)
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{self.prefix}-{self.count:02d}-{stage}.png"
         self.count += 1
