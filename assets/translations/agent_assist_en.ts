@@ -4,82 +4,82 @@
 <context>
     <name>AgentPanel</name>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="161"/>
+        <location filename="../../desktop/ui/panel.py" line="162"/>
         <source>Opposition</source>
         <translation>Objection</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="163"/>
+        <location filename="../../desktop/ui/panel.py" line="164"/>
         <source>Le client s&apos;oppose à toute prospection de {professional}. L&apos;enregistrer maintenant ?</source>
         <translation>The customer objects to any marketing by {professional}. Record it now?</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="167"/>
+        <location filename="../../desktop/ui/panel.py" line="168"/>
         <source>Enregistrer l&apos;opposition</source>
         <translation>Record the objection</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="169"/>
+        <location filename="../../desktop/ui/panel.py" line="170"/>
         <source>Retrait du consentement</source>
         <translation>Consent withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="172"/>
+        <location filename="../../desktop/ui/panel.py" line="173"/>
         <source>Le client retire son consentement à être appelé par {professional}. L&apos;enregistrer maintenant ?</source>
         <translation>The customer withdraws their consent to be called by {professional}. Record it now?</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="175"/>
+        <location filename="../../desktop/ui/panel.py" line="176"/>
         <source>Enregistrer le retrait</source>
         <translation>Record the withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="176"/>
+        <location filename="../../desktop/ui/panel.py" line="177"/>
         <source>Le bandeau passe à INTERDIT : plus aucune offre commerciale.</source>
         <translation>The banner turns FORBIDDEN: no more commercial offers.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="178"/>
+        <location filename="../../desktop/ui/panel.py" line="179"/>
         <source>Annuler</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="385"/>
+        <location filename="../../desktop/ui/panel.py" line="396"/>
         <source>Ctrl+Maj+Entrée</source>
         <translation>Ctrl+Shift+Enter</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="386"/>
+        <location filename="../../desktop/ui/panel.py" line="397"/>
         <source>Échap</source>
         <translation>Esc</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="387"/>
+        <location filename="../../desktop/ui/panel.py" line="398"/>
         <source>Ctrl+Maj+R</source>
         <translation>Ctrl+Shift+R</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="388"/>
+        <location filename="../../desktop/ui/panel.py" line="399"/>
         <source>Ctrl+Maj+O</source>
         <translation>Ctrl+Shift+O</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="398"/>
+        <location filename="../../desktop/ui/panel.py" line="409"/>
         <source>Appel</source>
         <translation>Call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="405"/>
+        <location filename="../../desktop/ui/panel.py" line="416"/>
         <source>Résumé en attente ·{number}</source>
         <translation>Pending summary ·{number}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="407"/>
+        <location filename="../../desktop/ui/panel.py" line="418"/>
         <source>Résumé ·{number}</source>
         <translation>Summary ·{number}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="410"/>
+        <location filename="../../desktop/ui/panel.py" line="421"/>
         <source>Résumé à valider de l&apos;appel {number}</source>
         <translation>Summary to validate for call {number}</translation>
     </message>
@@ -768,87 +768,147 @@
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="97"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="128"/>
         <source>Paramètres du poste</source>
         <translation>Station settings</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="99"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="130"/>
         <source>&amp;Entreprise (professionnel)</source>
         <translation>&amp;Company (professional)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="100"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="131"/>
         <source>&amp;Numéro présenté</source>
         <translation>&amp;Caller ID</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="101"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="132"/>
         <source>Produit par &amp;défaut</source>
         <translation>&amp;Default product</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="102"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="133"/>
         <source>Identifiant &amp;agent</source>
         <translation>&amp;Agent id</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="103"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="134"/>
         <source>&amp;Langue</source>
         <translation>&amp;Language</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="104"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="135"/>
         <source>&amp;Fenêtre</source>
         <translation>&amp;Window</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="108"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="139"/>
         <source>Toujours au premier plan (au-dessus du softphone)</source>
         <translation>Always on top (above the softphone)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="109"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="140"/>
         <source>ex. ACME Énergie SAS</source>
         <translation>e.g. ACME Énergie SAS</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="110"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="141"/>
         <source>ex. 01 62 00 00 01 ou +33162000001</source>
         <translation>e.g. 01 62 00 00 01 or +33162000001</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="111"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="142"/>
         <source>ex. electricity</source>
         <translation>e.g. electricity</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="112"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="143"/>
         <source>ex. agent-7</source>
         <translation>e.g. agent-7</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="113"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="144"/>
         <source>La langue change au prochain démarrage.</source>
         <translation>The language changes at the next start.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="114"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="145"/>
+        <source>Téléphonie (au prochain démarrage)</source>
+        <translation>Telephony (at the next start)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="148"/>
+        <source>&amp;Sources</source>
+        <translation>&amp;Sources</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="148"/>
+        <source>&amp;baresip (ctrl_tcp)</source>
+        <translation>&amp;baresip (ctrl_tcp)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="148"/>
+        <source>Appel sortant &amp;interdit</source>
+        <translation>&amp;Forbidden outbound call</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="152"/>
+        <source>Commandes</source>
+        <translation>Commands</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="152"/>
+        <source>API locale</source>
+        <translation>Local API</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="155"/>
+        <source>Le softphone lance « agent-assist event … » à chaque appel (MicroSIP et semblables).</source>
+        <translation>The softphone runs “agent-assist event …” on each call (MicroSIP and similar).</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="157"/>
+        <source>API HTTP locale (127.0.0.1, jeton) pour numéroteurs et CTI.</source>
+        <translation>Local HTTP API (127.0.0.1, token) for diallers and CTI.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="158"/>
+        <source>Se connecter au softphone au démarrage</source>
+        <translation>Connect to the softphone at start</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="159"/>
+        <source>Avertir (bandeau rouge)</source>
+        <translation>Warn (red banner)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="160"/>
+        <source>Raccrocher automatiquement</source>
+        <translation>Hang up automatically</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="161"/>
         <source>Enregistrer</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="115"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="162"/>
         <source>Annuler</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="141"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="195"/>
         <source>Numéro présenté invalide : « {number} ».</source>
         <translation>Invalid caller ID: “{number}”.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="165"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="205"/>
+        <source>Adresse de baresip manquante.</source>
+        <translation>baresip's address is missing.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="233"/>
         <source>Impossible d&apos;enregistrer les paramètres : {error}</source>
         <translation>Cannot save the settings: {error}</translation>
     </message>

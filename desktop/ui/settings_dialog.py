@@ -1,5 +1,6 @@
-"""The settings dialog: what this station assumes (professional, caller id, product, agent) and how the panel
-behaves (language, always on top). Saved to ``settings.toml`` in the data folder, atomically; invalid input is
+"""The settings dialog: what this station assumes (professional, caller id, product, agent), how the panel
+behaves (language, always on top) and where calls come from (softphone sources, baresip's control port,
+auto-connect, what a forbidden dial does). Saved to ``settings.toml`` in the data folder, atomically; invalid input is
 named inline and nothing is saved."""
 
 from __future__ import annotations
@@ -14,18 +15,22 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.config import Settings, Station, load_settings, save_settings
+from desktop.config import Settings, Station, Telephony, load_settings, save_settings
 from desktop.core.consent.phone import normalize
 from desktop.core.errors import InputError
 
 log = logging.getLogger("agent_assist.ui.settings")
 LANGUAGES = (("fr", "Français"), ("en", "English"))
+SOURCES = ("baresip", "mqtt", "hooks", "api")
 
 
 class SettingsDialog(QDialog):
@@ -51,6 +56,32 @@ class SettingsDialog(QDialog):
         for code, name in LANGUAGES:
             self.language.addItem(name, code)
         self.always_on_top = QCheckBox(self)
+
+        self.telephony_box = QGroupBox(self)
+        self.source_checks = {source: QCheckBox(self.telephony_box) for source in SOURCES}
+        self.baresip_host = QLineEdit(self.telephony_box)
+        self.baresip_port = QSpinBox(self.telephony_box)
+        self.baresip_port.setRange(1, 65535)
+        self.auto_connect = QCheckBox(self.telephony_box)
+        self.on_forbidden = QComboBox(self.telephony_box)
+        self.on_forbidden.addItem("", "warn")
+        self.on_forbidden.addItem("", "hangup")
+        sources_row = QHBoxLayout()
+        for check in self.source_checks.values():
+            sources_row.addWidget(check)
+        sources_row.addStretch(1)
+        address_row = QHBoxLayout()
+        address_row.addWidget(self.baresip_host, 1)
+        address_row.addWidget(self.baresip_port)
+        self.telephony_form = QFormLayout(self.telephony_box)
+        self._telephony_labels = [QLabel(self.telephony_box) for _ in range(3)]
+        self.telephony_form.addRow(self._telephony_labels[0], sources_row)
+        self.telephony_form.addRow(self._telephony_labels[1], address_row)
+        self.telephony_form.addRow("", self.auto_connect)
+        self.telephony_form.addRow(self._telephony_labels[2], self.on_forbidden)
+        self._telephony_labels[0].setBuddy(self.source_checks["baresip"])
+        self._telephony_labels[1].setBuddy(self.baresip_host)
+        self._telephony_labels[2].setBuddy(self.on_forbidden)
         self.language_note = QLabel(self)
         self.language_note.setObjectName("Hint")
         self.language_note.setStyleSheet("color: #555555; font-size: 11px;")
@@ -87,6 +118,7 @@ class SettingsDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
+        layout.addWidget(self.telephony_box)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         self._fill(self.settings)
@@ -111,6 +143,22 @@ class SettingsDialog(QDialog):
         self.product.setPlaceholderText(self.tr("ex. electricity"))
         self.agent_id.setPlaceholderText(self.tr("ex. agent-7"))
         self.language_note.setText(self.tr("La langue change au prochain démarrage."))
+        self.telephony_box.setTitle(self.tr("Téléphonie (au prochain démarrage)"))
+        for label, text in zip(
+            self._telephony_labels,
+            (self.tr("&Sources"), self.tr("&baresip (ctrl_tcp)"), self.tr("Appel sortant &interdit")),
+            strict=True,
+        ):
+            label.setText(text)
+        for source, text in zip(SOURCES, ("baresip", "MQTT", self.tr("Commandes"), self.tr("API locale")), strict=True):
+            self.source_checks[source].setText(text)
+        self.source_checks["hooks"].setToolTip(
+            self.tr("Le softphone lance « agent-assist event … » à chaque appel (MicroSIP et semblables).")
+        )
+        self.source_checks["api"].setToolTip(self.tr("API HTTP locale (127.0.0.1, jeton) pour numéroteurs et CTI."))
+        self.auto_connect.setText(self.tr("Se connecter au softphone au démarrage"))
+        self.on_forbidden.setItemText(0, self.tr("Avertir (bandeau rouge)"))
+        self.on_forbidden.setItemText(1, self.tr("Raccrocher automatiquement"))
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("Enregistrer"))
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Annuler"))
 
@@ -127,6 +175,13 @@ class SettingsDialog(QDialog):
         self.agent_id.setText(station.agent_id or "")
         self.language.setCurrentIndex(max(self.language.findData(settings.language), 0))
         self.always_on_top.setChecked(settings.always_on_top)
+        telephony = settings.telephony
+        for source, check in self.source_checks.items():
+            check.setChecked(source in telephony.sources)
+        self.baresip_host.setText(telephony.baresip_host)
+        self.baresip_port.setValue(telephony.baresip_port)
+        self.auto_connect.setChecked(telephony.auto_connect)
+        self.on_forbidden.setCurrentIndex(max(self.on_forbidden.findData(telephony.on_forbidden_dial), 0))
 
     # -- saving ------------------------------------------------------------------------------------------------
 
@@ -145,11 +200,25 @@ class SettingsDialog(QDialog):
             product=self.product.text().strip() or None,
             agent_id=self.agent_id.text().strip() or None,
         )
+        host = self.baresip_host.text().strip()
+        if not host:
+            self.baresip_host.setFocus()
+            raise InputError(self.tr("Adresse de baresip manquante."))
+        telephony = self.settings.telephony.model_copy(
+            update={
+                "sources": tuple(source for source, check in self.source_checks.items() if check.isChecked()),
+                "baresip_host": host,
+                "baresip_port": self.baresip_port.value(),
+                "auto_connect": self.auto_connect.isChecked(),
+                "on_forbidden_dial": self.on_forbidden.currentData(),
+            }
+        )
         return Settings(
             language=self.language.currentData(),
             policy_pack=self.settings.policy_pack,
             always_on_top=self.always_on_top.isChecked(),
             station=station,
+            telephony=Telephony.model_validate(telephony.model_dump()),
         )
 
     def save(self) -> bool:

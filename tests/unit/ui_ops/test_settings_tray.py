@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QSystemTrayIcon
 from pytestqt.qtbot import QtBot
 
-from desktop.config import SETTINGS_FILE, Settings, Station, load_settings, save_settings
+from desktop.config import SETTINGS_FILE, Settings, Station, Telephony, load_settings, save_settings
 from desktop.ui import settings_dialog as settings_module
 from desktop.ui.settings_dialog import SettingsDialog
 from desktop.ui.tray import COLOURS, ERROR, IN_CALL, READY, SUMMARY_PENDING, StatusTray, status_icon
@@ -38,6 +38,35 @@ def test_opens_with_the_stored_settings(dialog: SettingsDialog) -> None:
     assert dialog.always_on_top.isChecked()
     assert dialog.windowTitle() == "Paramètres du poste"
     assert not dialog.error.isVisible()
+    assert [source for source, check in dialog.source_checks.items() if check.isChecked()] == [
+        "baresip",
+        "hooks",
+        "api",
+    ]
+    assert (dialog.baresip_host.text(), dialog.baresip_port.value()) == ("127.0.0.1", 4444)
+    assert dialog.auto_connect.isChecked()
+    assert dialog.on_forbidden.currentText() == "Avertir (bandeau rouge)"
+
+
+def test_telephony_settings_are_saved(qtbot: QtBot, dialog: SettingsDialog, data_dir: Path) -> None:
+    dialog.source_checks["baresip"].setChecked(False)
+    dialog.source_checks["mqtt"].setChecked(True)
+    dialog.baresip_port.setValue(4455)
+    dialog.auto_connect.setChecked(False)
+    dialog.on_forbidden.setCurrentIndex(dialog.on_forbidden.findData("hangup"))
+    with qtbot.waitSignal(dialog.settings_saved):
+        qtbot.mouseClick(save_button(dialog), Qt.MouseButton.LeftButton)  # type: ignore[arg-type]
+    assert load_settings(data_dir).telephony == Telephony(
+        sources=("mqtt", "hooks", "api"), baresip_port=4455, auto_connect=False, on_forbidden_dial="hangup"
+    )
+
+
+def test_an_empty_baresip_host_is_refused(qtbot: QtBot, dialog: SettingsDialog, data_dir: Path) -> None:
+    before = (data_dir / SETTINGS_FILE).read_bytes()
+    dialog.baresip_host.clear()
+    qtbot.mouseClick(save_button(dialog), Qt.MouseButton.LeftButton)  # type: ignore[arg-type]
+    assert dialog.error.isVisible() and dialog.error.text() == "Adresse de baresip manquante."
+    assert (data_dir / SETTINGS_FILE).read_bytes() == before
 
 
 def test_edits_are_saved_with_the_caller_id_normalised(qtbot: QtBot, dialog: SettingsDialog, data_dir: Path) -> None:
