@@ -768,147 +768,147 @@
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="128"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="129"/>
         <source>Paramètres du poste</source>
         <translation>Station settings</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="130"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="131"/>
         <source>&amp;Entreprise (professionnel)</source>
         <translation>&amp;Company (professional)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="131"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="132"/>
         <source>&amp;Numéro présenté</source>
         <translation>&amp;Caller ID</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="132"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="133"/>
         <source>Produit par &amp;défaut</source>
         <translation>&amp;Default product</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="133"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="134"/>
         <source>Identifiant &amp;agent</source>
         <translation>&amp;Agent id</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="134"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="135"/>
         <source>&amp;Langue</source>
         <translation>&amp;Language</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="135"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="136"/>
         <source>&amp;Fenêtre</source>
         <translation>&amp;Window</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="139"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="140"/>
         <source>Toujours au premier plan (au-dessus du softphone)</source>
         <translation>Always on top (above the softphone)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="140"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="141"/>
         <source>ex. ACME Énergie SAS</source>
         <translation>e.g. ACME Énergie SAS</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="141"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="142"/>
         <source>ex. 01 62 00 00 01 ou +33162000001</source>
         <translation>e.g. 01 62 00 00 01 or +33162000001</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="142"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="143"/>
         <source>ex. electricity</source>
         <translation>e.g. electricity</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="143"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="144"/>
         <source>ex. agent-7</source>
         <translation>e.g. agent-7</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="144"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="145"/>
         <source>La langue change au prochain démarrage.</source>
         <translation>The language changes at the next start.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="145"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="146"/>
         <source>Téléphonie (au prochain démarrage)</source>
         <translation>Telephony (at the next start)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="148"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="149"/>
         <source>&amp;Sources</source>
         <translation>&amp;Sources</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="148"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="149"/>
         <source>&amp;baresip (ctrl_tcp)</source>
         <translation>&amp;baresip (ctrl_tcp)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="148"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="149"/>
         <source>Appel sortant &amp;interdit</source>
         <translation>&amp;Forbidden outbound call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="152"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="153"/>
         <source>Commandes</source>
         <translation>Commands</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="152"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="153"/>
         <source>API locale</source>
         <translation>Local API</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="155"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="156"/>
         <source>Le softphone lance « agent-assist event … » à chaque appel (MicroSIP et semblables).</source>
         <translation>The softphone runs “agent-assist event …” on each call (MicroSIP and similar).</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="157"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="158"/>
         <source>API HTTP locale (127.0.0.1, jeton) pour numéroteurs et CTI.</source>
         <translation>Local HTTP API (127.0.0.1, token) for diallers and CTI.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="158"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="159"/>
         <source>Se connecter au softphone au démarrage</source>
         <translation>Connect to the softphone at start</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="159"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="160"/>
         <source>Avertir (bandeau rouge)</source>
         <translation>Warn (red banner)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="160"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="161"/>
         <source>Raccrocher automatiquement</source>
         <translation>Hang up automatically</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="161"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="162"/>
         <source>Enregistrer</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="162"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="163"/>
         <source>Annuler</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="195"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="196"/>
         <source>Numéro présenté invalide : « {number} ».</source>
         <translation>Invalid caller ID: “{number}”.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="205"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="206"/>
         <source>Adresse de baresip manquante.</source>
-        <translation>baresip's address is missing.</translation>
+        <translation>baresip&apos;s address is missing.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="233"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="234"/>
         <source>Impossible d&apos;enregistrer les paramètres : {error}</source>
         <translation>Cannot save the settings: {error}</translation>
     </message>
@@ -916,45 +916,70 @@
 <context>
     <name>StatusTray</name>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="73"/>
+        <location filename="../../desktop/ui/tray.py" line="77"/>
         <source>Afficher</source>
-        <extracomment>Call states (desktop.core.telephony.session.State) and the tray status they mean.</extracomment>
+        <extracomment>Call states (desktop.core.telephony.session.State) and the tray status they mean. States of a call source (baresip&apos;s socket, the local API) shown in the menu and the tooltip.</extracomment>
         <translation>Show</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="74"/>
+        <location filename="../../desktop/ui/tray.py" line="78"/>
         <source>Revue</source>
         <translation>Review</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="75"/>
+        <location filename="../../desktop/ui/tray.py" line="79"/>
         <source>Paramètres</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="77"/>
+        <location filename="../../desktop/ui/tray.py" line="81"/>
         <source>Quitter</source>
         <translation>Quit</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="107"/>
+        <location filename="../../desktop/ui/tray.py" line="111"/>
         <source>Prêt</source>
         <translation>Ready</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="108"/>
+        <location filename="../../desktop/ui/tray.py" line="112"/>
         <source>Appel en cours</source>
         <translation>Call in progress</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="109"/>
+        <location filename="../../desktop/ui/tray.py" line="113"/>
         <source>Résumé en attente</source>
         <translation>Summary pending</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="110"/>
+        <location filename="../../desktop/ui/tray.py" line="114"/>
         <source>Erreur</source>
         <translation>Error</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="126"/>
+        <source>connecté</source>
+        <translation>connected</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="127"/>
+        <source>connexion…</source>
+        <translation>connecting…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="128"/>
+        <source>déconnecté</source>
+        <translation>disconnected</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="129"/>
+        <source>à l&apos;écoute</source>
+        <translation>listening</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="130"/>
+        <source>erreur</source>
+        <translation>error</translation>
     </message>
 </context>
 <context>

@@ -28,6 +28,8 @@ _CALL_STATUS = {
     "missed": READY,
     "interrupted": READY,
 }
+#: States of a call source (baresip's socket, the local API) shown in the menu and the tooltip.
+SOURCE_STATES = ("connected", "connecting", "disconnected", "listening", "error")
 
 
 def status_icon(colour: str, size: int = 32) -> QIcon:
@@ -69,7 +71,9 @@ class StatusTray(QObject):
         self.status_action = QAction(self.menu)
         self.status_action.setEnabled(False)
         self.menu.addAction(self.status_action)
-        self.menu.addSeparator()
+        self._sources: dict[str, str] = {}
+        self._source_actions: dict[str, QAction] = {}
+        self._sources_end = self.menu.addSeparator()
         self.show_action = self._action(self.tr("Afficher"), self.show_requested)
         self.review_action = self._action(self.tr("Revue"), self.review_requested)
         self.settings_action = self._action(self.tr("Paramètres"), self.settings_requested)
@@ -114,7 +118,34 @@ class StatusTray(QObject):
     @property
     def tooltip(self) -> str:
         text = f"Agent Assist — {self.status_text()}"
-        return f"{text} : {self._detail}" if self._detail else text
+        text = f"{text} : {self._detail}" if self._detail else text
+        return "\n".join([text, *(self._source_line(name) for name in self._sources)])
+
+    def source_state_text(self, state: str) -> str:
+        return {
+            "connected": self.tr("connecté"),
+            "connecting": self.tr("connexion…"),
+            "disconnected": self.tr("déconnecté"),
+            "listening": self.tr("à l'écoute"),
+            "error": self.tr("erreur"),
+        }[state]
+
+    def _source_line(self, name: str) -> str:
+        return f"{name} : {self.source_state_text(self._sources[name])}"
+
+    def set_source_state(self, name: str, state: str) -> None:
+        """Show where calls come from and whether it works (``baresip : connecté``), one menu line per source."""
+        if state not in SOURCE_STATES:
+            raise ValueError(f"unknown source state {state!r}")
+        self._sources[name] = state
+        action = self._source_actions.get(name)
+        if action is None:
+            action = QAction(self.menu)
+            action.setEnabled(False)
+            self.menu.insertAction(self._sources_end, action)
+            self._source_actions[name] = action
+        action.setText(self._source_line(name))
+        self._refresh()
 
     def set_status(self, status: str, detail: str | None = None) -> None:
         """Show ``status`` (one of :data:`STATUSES`) with an optional short detail (never a number or text said)."""

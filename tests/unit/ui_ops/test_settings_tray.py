@@ -143,6 +143,18 @@ def test_tray_without_a_system_tray_keeps_the_status_in_memory(qtbot: QtBot) -> 
         tray.set_status("busy")
 
 
+def test_tray_shows_the_call_sources(qtbot: QtBot) -> None:
+    tray = StatusTray(use_system_tray=False)
+    tray.set_source_state("baresip", "connecting")
+    tray.set_source_state("API", "listening")
+    tray.set_source_state("baresip", "connected")
+    texts = [action.text() for action in tray.menu.actions() if not action.isSeparator()]
+    assert texts[:3] == ["Prêt", "baresip : connecté", "API : à l'écoute"]
+    assert tray.tooltip == "Agent Assist — Prêt\nbaresip : connecté\nAPI : à l'écoute"
+    with pytest.raises(ValueError, match="unknown source state"):
+        tray.set_source_state("baresip", "sleepy")
+
+
 def test_tray_menu_emits_the_intents(qtbot: QtBot) -> None:
     tray = StatusTray(use_system_tray=False)
     texts = [action.text() for action in tray.menu.actions() if not action.isSeparator()]
