@@ -88,6 +88,17 @@ def run(options: RunOptions) -> int:
     _log_pipeline(service, log_stage)
     window = MainWindow(service, always_on_top=settings.always_on_top and not unattended)
     window.shown.connect(lambda: log_stage("window_shown"))
+    for session in service.recovered:  # what the panel reopened after a kill or a crash (no text, no number)
+        on_screen = window.panel.session is session
+        log_stage(
+            "call_recovered",
+            call=session.uid[:8],
+            state=session.state,
+            segments=len(session.segments),
+            on_screen=on_screen,
+            transcript_lines=len(window.panel.transcript.lines()) if on_screen else None,
+            summary_tab=session.uid in window.panel.editors,
+        )
     window.show()
     _wire_station(app, window, service, store, options.data_dir, settings, unattended=unattended)
     from desktop.crash import report_pending_crashes

@@ -14,11 +14,15 @@ Signals:
 - ``disclosure_changed(session, checklist)``: the opening-disclosure checklist, as ticked so far.
 - ``suggestions_changed(session, suggestions)``: the replies for the last customer turn, best first.
 - ``summary_saved(session, validated)``: a draft was kept, or the agent validated the summary.
+
+After a kill or a crash, ``recovered`` holds the calls left without a validated summary (interrupted during the
+call, or stopped in wrap-up), rebuilt from the store with their transcript; the panel reopens their summaries.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -29,9 +33,12 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from desktop.core.assist.disclosure import Disclosure, check_opening
 from desktop.core.assist.phrases import PhraseDetector
 from desktop.core.assist.playbook import Playbook, Suggestion
-from desktop.core.assist.summary import Summary, draft_summary
+from desktop.core.assist.summary import Summary, draft_summary, parse_summary
+from desktop.core.consent.engine import Decision, Reason
 from desktop.core.consent.phone import mask
 from desktop.core.consent.policy import Policy
+from desktop.core.errors import InputError
+from desktop.core.store.db import transaction
 from desktop.core.telephony.events import CallEvent
 from desktop.core.telephony.session import CallDesk, CallSession, Segment, Speaker, StationDefaults
 
@@ -39,6 +46,8 @@ log = logging.getLogger("agent_assist.calls")
 DETECTED_KINDS = ("withdrawal", "objection", "proof_request", "recording_refused", "not_interested")
 #: Longest wait armed for a banner re-evaluation (QTimer takes an int of milliseconds).
 _MAX_TIMER_MS = 24 * 3600 * 1000
+#: Most calls reopened at start for their summary (the newest ones) after a kill or a crash.
+RECOVERED_MAX = 10
 
 
 def system_clock() -> dt.datetime:
@@ -76,6 +85,7 @@ class CallService(QObject):
         self._revaluation = QTimer(self)
         self._revaluation.setSingleShot(True)
         self._revaluation.timeout.connect(self._on_valid_until_reached)
+        self.recovered: list[CallSession] = self._recover()
 
     # -- intents ---------------------------------------------------------------------------------------------
 
@@ -146,8 +156,36 @@ class CallService(QObject):
             disclosure=checklist.to_json() if checklist else None,
         )
 
+    def resume_draft(self, session: CallSession) -> Summary:
+        """The draft to edit: the one kept in the store (the agent's edits before a kill), else a new one.
+
+        The consent events always come from the call (a draft kept earlier may not hold the last one).
+        """
+        fresh = self.draft(session)
+        row = self.desk.conn.execute(
+            "SELECT body FROM summaries WHERE interaction_id = ? AND validated_by IS NULL", (session.interaction_id,)
+        ).fetchone()
+        if row is None:
+            return fresh
+        try:
+            kept = json.loads(row[0])
+            if not isinstance(kept, dict):
+                raise InputError("not an object")
+            return parse_summary({**fresh.to_json(), **kept, "consent_events": fresh.to_json()["consent_events"]})
+        except (ValueError, InputError) as error:
+            log.warning("call %s: kept summary draft unreadable, a new one is drafted (%s)", session.uid[:8], error)
+            return fresh
+
     def save_summary(self, session: CallSession, summary: Summary, *, validated_by: str | None) -> None:
+        interrupted = session.state == "interrupted"
         self.desk.save_summary(session, summary.to_json(), validated_by=validated_by)
+        if interrupted and validated_by is not None:
+            # The summary is validated, but the transcript stays that of a call cut short: keep saying so.
+            session.state = "interrupted"
+            with transaction(self.desk.conn):
+                self.desk.conn.execute(
+                    "UPDATE interactions SET state = 'interrupted' WHERE id = ?", (session.interaction_id,)
+                )
         log.info("call %s: summary %s", session.uid[:8], "validated" if validated_by else "draft kept")
         self.summary_saved.emit(session, validated_by is not None)
         if validated_by is not None:
@@ -188,3 +226,108 @@ class CallService(QObject):
 
     def summary_json(self, session: CallSession) -> dict[str, Any]:
         return self.draft(session).to_json()
+
+    # -- recovery after a kill or a crash --------------------------------------------------------------------
+
+    def _recover(self) -> list[CallSession]:
+        """The calls left without a validated summary by the last stop, oldest first (at most RECOVERED_MAX):
+        interrupted during the call (the desk has just marked them) or stopped during wrap-up."""
+        conn = self.desk.conn
+        rows = conn.execute(
+            "SELECT i.id, i.uid, i.call_id, i.number, i.direction, i.professional, i.product, i.purpose,"
+            " i.agent_id, i.state, i.started_at, i.answered_at, i.ended_at, i.decision_id"
+            " FROM interactions i LEFT JOIN summaries s ON s.interaction_id = i.id"
+            " WHERE i.state IN ('interrupted', 'wrap_up') AND s.validated_at IS NULL ORDER BY i.id DESC LIMIT ?",
+            (RECOVERED_MAX,),
+        ).fetchall()
+        sessions = [self._rebuild(row) for row in reversed(rows)]
+        for session in sessions:
+            log.info(
+                "call %s (%s) reopened for its summary: %d transcript segments kept",
+                session.uid[:8],
+                session.state,
+                len(session.segments),
+            )
+        return sessions
+
+    def _rebuild(self, row: tuple[Any, ...]) -> CallSession:
+        conn = self.desk.conn
+        (interaction_id, uid, call_id, number, direction, professional, product, purpose) = row[:8]
+        (agent_id, state, started_at, answered_at, ended_at, decision_id) = row[8:]
+        segments = [
+            Segment(idx, speaker, start, end, text)
+            for idx, speaker, start, end, text in conn.execute(
+                'SELECT idx, speaker, start, "end", text FROM transcript_segments WHERE interaction_id = ?'
+                " ORDER BY idx",
+                (interaction_id,),
+            )
+        ]
+        decision, sector = _stored_decision(conn, decision_id)
+        started = dt.datetime.fromisoformat(started_at)
+        answered = dt.datetime.fromisoformat(answered_at) if answered_at else None
+        ended = dt.datetime.fromisoformat(ended_at) if ended_at else None
+        if ended is None:  # cut short: it lasted at least until its last line
+            last = max((segment.end or segment.start or 0.0 for segment in segments), default=0.0)
+            ended = (answered or started) + dt.timedelta(seconds=last)
+        events: list[dict[str, object]] = [
+            {
+                "kind": "objection" if kind == "objection" else "withdrawal",
+                "at": dt.datetime.fromisoformat(at).isoformat(),
+                "segment": segment,
+            }
+            for kind, at, segment in conn.execute(
+                "SELECT kind, at, json_extract(payload, '$.segment') FROM consent_events"
+                " WHERE kind IN ('withdrawn', 'objection') AND json_extract(payload, '$.interaction') = ?"
+                " ORDER BY seq",
+                (uid,),
+            )
+        ]
+        session = CallSession(
+            key=call_id or f"local:{uid}",
+            uid=uid,
+            interaction_id=interaction_id,
+            number=number,
+            direction=direction or "outbound",
+            professional=professional or self.desk.defaults.professional,
+            product=product or self.desk.defaults.product,
+            purpose=purpose or self.desk.defaults.purpose,
+            sector=sector,
+            caller_id=self.desk.defaults.caller_id if direction == "outbound" else None,
+            agent_id=agent_id,
+            state=state,
+            started_at=started,
+            answered_at=answered,
+            ended_at=ended,
+            decision=decision,
+            decision_id=decision_id,
+            segments=segments,
+            consent_events=events,
+        )
+        opening = next((segment.text for segment in segments if segment.speaker == "agent"), None)
+        if session.direction == "outbound" and opening is not None:
+            self.disclosures[uid] = check_opening(opening, session.professional)
+        return session
+
+
+def _stored_decision(conn: sqlite3.Connection, decision_id: int | None) -> tuple[Decision | None, str | None]:
+    """The decision the banner showed for a call, as recorded (and the call's sector from its facts)."""
+    if decision_id is None:
+        return None, None
+    row = conn.execute(
+        "SELECT verdict, regime, scope, reasons, valid_until, policy_name, policy_version, evaluated_at,"
+        " json_extract(facts, '$.call.sector') FROM decisions WHERE id = ?",
+        (decision_id,),
+    ).fetchone()
+    if row is None:
+        return None, None
+    verdict, regime, scope, reasons, valid_until, name, version, evaluated_at, sector = row
+    decision = Decision(
+        verdict=verdict,
+        regime=regime,
+        scope=scope,
+        reasons=tuple(Reason(r["code"], r["rule"], r["message"]) for r in json.loads(reasons)),
+        consumer_local_time=dt.datetime.fromisoformat(evaluated_at),
+        policy={"name": name, "version": version},
+        valid_until=dt.datetime.fromisoformat(valid_until) if valid_until else None,
+    )
+    return decision, sector

@@ -142,6 +142,7 @@ class AgentPanel(QWidget):
         self.retranslate()
         if service.current is not None:  # built during a call: show it
             self._show_call(service.current)
+        self._reopen(service.recovered)
         self.tick()
 
     def sizeHint(self) -> QSize:
@@ -340,8 +341,18 @@ class AgentPanel(QWidget):
         self._render_tabs()
         self.tick()
 
+    def _reopen(self, sessions: list[CallSession]) -> None:
+        """Calls that a kill or a crash cut short, or left in wrap-up: their summaries (the agent's draft as kept)
+        reopen in their tabs, and the newest call takes the banner and the transcript unless a call goes on."""
+        for session in sessions:
+            if session.uid not in self.editors:
+                self._open_editor(session, bring_forward=False)
+        if sessions and self.session is None:
+            self._show_call(sessions[-1])
+            self.show_summary(sessions[-1])
+
     def _open_editor(self, session: CallSession, *, bring_forward: bool) -> SummaryEditor:
-        editor = SummaryEditor(session, self.service.draft(session), self.tabs)
+        editor = SummaryEditor(session, self.service.resume_draft(session), self.tabs)
         editor.draft_changed.connect(lambda summary: self._save(editor.session, summary, validated=False))
         editor.validation_requested.connect(lambda summary: self._save(editor.session, summary, validated=True))
         self.editors[session.uid] = editor
