@@ -419,6 +419,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--call", help="a call in the corpus format to replay (implies --demo)")
     run.set_defaults(handler=cmd_run)
 
+    # Parsed by desktop.hook (standard library only, fast); listed here for --help.
+    commands.add_parser(
+        "event", add_help=False, help="hand a softphone hook's call event to the running app (ring|dial|answer|hangup)"
+    )
+
     demo = commands.add_parser("demo", parents=[common], help="load the demo data and check the demo calls")
     demo.set_defaults(handler=cmd_demo)
 
@@ -429,8 +434,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] == "event":
+        from desktop.hook import main as hook_main
+
+        return hook_main(arguments[1:])
+    parser = build_parser()
     if not arguments or (arguments[0].startswith("--") and arguments[0] not in ("--help", "--version")):
         arguments.insert(0, "run")  # `agent-assist` alone starts the desktop app
     args = parser.parse_args(arguments)
