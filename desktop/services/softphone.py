@@ -13,7 +13,8 @@ stamped on receipt, so the banner is decided in the same turn of the event loop 
   baresip 1.0.0 does not list Call-IDs, so a call that started while the app was not connected is not picked
   up (it shows from its next event on only if that event is a ring).
 - Outbound: when the verdict of a dial it reported is ``forbidden`` and the settings say ``hangup``, it sends
-  ``hangup <call-id>`` through ctrl_tcp, once per call (default ``warn``: the banner is red, nothing else).
+  ``hangup <call-id>`` through ctrl_tcp, once per call (default ``warn``: the banner is red, nothing else); not
+  when another call is open, since baresip 1.0.0 hangs up its current call whatever id it is given.
 
 Signals:
 - ``status_changed(str)``: ``connecting`` (a connection attempt is under way), ``connected``, ``disconnected``
@@ -247,6 +248,11 @@ class BaresipSource(QObject):
         if call_id not in self.open_calls or call_id in self._hung_up:
             return
         self._hung_up.add(call_id)
+        if len(self.open_calls) > 1:
+            # baresip 1.0.0 hangs up its *current* call whatever id is sent: with another call on the line, it
+            # could be the wrong one. Warn only (the banner is red).
+            log.warning("baresip: dial to %s forbidden, not hung up: another call is open", mask(session.number))
+            return
         log.warning("baresip: dial to %s forbidden, hanging up (on_forbidden_dial = hangup)", mask(session.number))
         self.hangup(call_id)
 

@@ -326,6 +326,7 @@ def test_malformed_oversized_split_and_duplicated_frames(
                 qtbot.wait(2)
             fake.send(ev("CALL_CLOSED", "c1"))  # duplicate end
             fake.send(ev("CALL_ESTABLISHED", "c0"))  # out of order: an answer for a call that never rang
+            fake.send(ev("CALL_CLOSED", "c0"))
             fake.send(ev("CALL_RINGING", "c2", UNCONSENTED, "outgoing"))  # forbidden dial
             qtbot.waitUntil(lambda: "c2" in service.desk.sessions, timeout=WAIT_MS)
             qtbot.waitUntil(lambda: any(m.get("command") == "hangup" for m in fake.received), timeout=WAIT_MS)
@@ -350,7 +351,6 @@ def test_malformed_oversized_split_and_duplicated_frames(
     finally:
         fake.close()
     states = dict(service.desk.conn.execute("SELECT call_id, state FROM interactions").fetchall())
-    # c0 (answered out of order, never ended) was not listed after the first reconnection either: ended too.
     assert states == {"c1": "wrap_up", "c0": "wrap_up", "c2": "missed", "c3": "ringing"}
 
 
@@ -369,5 +369,25 @@ def test_listcalls_keeps_a_call_still_in_progress(qtbot: QtBot, service: CallSer
             qtbot.waitUntil(lambda: service.desk.sessions["k1"].state == "active", timeout=WAIT_MS)
             time.sleep(0.05)
             assert source.open_calls == {"k1": (CONSENTED, True)}
+    finally:
+        fake.close()
+
+
+def test_forbidden_dial_is_not_hung_up_beside_another_call(
+    qtbot: QtBot, service: CallService, clock: RunningClock
+) -> None:
+    """baresip 1.0.0 would hang up its current call, whatever the id: with two calls open, warn only."""
+    fake = FakeCtrlTcp()
+    try:
+        with following(service, fake.port, clock, qtbot, on_forbidden_dial="hangup") as source:
+            qtbot.waitUntil(lambda: len(fake.connections) == 1, timeout=WAIT_MS)
+            fake.send(ev("CALL_INCOMING", "h1"))
+            fake.send(ev("CALL_RINGING", "h2", UNCONSENTED, "outgoing"))
+            qtbot.waitUntil(lambda: "h2" in service.desk.sessions, timeout=WAIT_MS)
+            decision = service.desk.sessions["h2"].decision
+            assert decision is not None and decision.verdict == "forbidden"
+            qtbot.wait(200)
+            assert not any(m.get("command") == "hangup" for m in fake.received)
+            assert source.status == "connected"
     finally:
         fake.close()
