@@ -34,16 +34,14 @@ class Telephony(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    #: Active sources: ``baresip`` (its ctrl_tcp socket), ``mqtt`` (baresip's mqtt module), ``hooks``
-    #: (``agent-assist event …`` run by the softphone; needs the local API) and ``api`` (the local event API).
-    sources: tuple[Literal["baresip", "mqtt", "hooks", "api"], ...] = ("baresip", "hooks", "api")
+    #: Active sources: ``baresip`` (its ctrl_tcp socket), ``hooks`` (``agent-assist event …`` run by the
+    #: softphone; goes through the local API) and ``api`` (the local event API). baresip's MQTT module is not
+    #: supported yet.
+    sources: tuple[Literal["baresip", "hooks", "api"], ...] = ("baresip", "hooks", "api")
     #: Connect to the softphone when the app starts (else from the tray menu).
     auto_connect: bool = True
     baresip_host: str = "127.0.0.1"
     baresip_port: int = Field(default=4444, ge=1, le=65535)
-    mqtt_host: str = "127.0.0.1"
-    mqtt_port: int = Field(default=1883, ge=1, le=65535)
-    mqtt_topic: str = Field(default="baresip", min_length=1)
     #: What an outbound dial to someone who may not be called does: ``warn`` (loud banner) or ``hangup``.
     on_forbidden_dial: Literal["warn", "hangup"] = "warn"
     #: Port of the local event API on 127.0.0.1; 0 picks a free one (written, with the token, in the data folder).

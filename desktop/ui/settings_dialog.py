@@ -30,7 +30,7 @@ from desktop.core.errors import InputError
 
 log = logging.getLogger("agent_assist.ui.settings")
 LANGUAGES = (("fr", "Français"), ("en", "English"))
-SOURCES = ("baresip", "mqtt", "hooks", "api")
+SOURCES = ("baresip", "hooks", "api")
 
 
 class SettingsDialog(QDialog):
@@ -150,7 +150,7 @@ class SettingsDialog(QDialog):
             strict=True,
         ):
             label.setText(text)
-        for source, text in zip(SOURCES, ("baresip", "MQTT", self.tr("Commandes"), self.tr("API locale")), strict=True):
+        for source, text in zip(SOURCES, ("baresip", self.tr("Commandes"), self.tr("API locale")), strict=True):
             self.source_checks[source].setText(text)
         self.source_checks["hooks"].setToolTip(
             self.tr("Le softphone lance « agent-assist event … » à chaque appel (MicroSIP et semblables).")

@@ -26,7 +26,7 @@ def test_save_then_load_round_trips(data_dir: Path) -> None:
             product="electricity",
             agent_id="agent-7\tbis\x7f",
         ),
-        telephony=Telephony(sources=("api", "mqtt"), baresip_port=5555, on_forbidden_dial="hangup"),
+        telephony=Telephony(sources=("api", "baresip"), baresip_port=5555, on_forbidden_dial="hangup"),
     )
     path = save_settings(data_dir, settings)
     assert path == data_dir / SETTINGS_FILE

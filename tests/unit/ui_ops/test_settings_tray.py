@@ -50,14 +50,13 @@ def test_opens_with_the_stored_settings(dialog: SettingsDialog) -> None:
 
 def test_telephony_settings_are_saved(qtbot: QtBot, dialog: SettingsDialog, data_dir: Path) -> None:
     dialog.source_checks["baresip"].setChecked(False)
-    dialog.source_checks["mqtt"].setChecked(True)
     dialog.baresip_port.setValue(4455)
     dialog.auto_connect.setChecked(False)
     dialog.on_forbidden.setCurrentIndex(dialog.on_forbidden.findData("hangup"))
     with qtbot.waitSignal(dialog.settings_saved):
         qtbot.mouseClick(save_button(dialog), Qt.MouseButton.LeftButton)  # type: ignore[arg-type]
     assert load_settings(data_dir).telephony == Telephony(
-        sources=("mqtt", "hooks", "api"), baresip_port=4455, auto_connect=False, on_forbidden_dial="hangup"
+        sources=("hooks", "api"), baresip_port=4455, auto_connect=False, on_forbidden_dial="hangup"
     )
 
 
