@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from desktop import __version__
 from desktop.config import Settings, load_settings
@@ -101,6 +103,8 @@ def run(options: RunOptions) -> int:
         )
     window.show()
     _wire_station(app, window, service, store, options.data_dir, settings, unattended=unattended)
+    # The demo plays its own calls; otherwise calls come from the softphone and the local event API.
+    sources = [] if options.demo else _start_sources(window, service, options.data_dir, settings, log_stage)
     from desktop.crash import report_pending_crashes
 
     if not options.smoke_test:
@@ -112,11 +116,49 @@ def run(options: RunOptions) -> int:
     elif options.smoke_test:
         QTimer.singleShot(0, app.quit)
     rc = app.exec()
+    for source in sources:
+        source.stop()
     log_stage("stopped", rc=rc)
     store.close()
     if shots is not None:
         print(f"Captures du panneau : {shots}")
     return int(rc)
+
+
+def _start_sources(
+    window: object, service: object, data_dir: Path, settings: Settings, log_stage: Callable[..., None]
+) -> list[Any]:
+    """baresip's ctrl_tcp (if chosen; connects now if auto-connect) and the local event API (for the API and
+    the hook commands), their states in the tray; returns them, to be stopped at quit."""
+    from desktop.services.calls import CallService
+    from desktop.services.event_api import EventApi
+    from desktop.services.softphone import BaresipSource
+    from desktop.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    assert isinstance(service, CallService)
+    telephony = settings.telephony
+    tray = window.tray
+    assert tray is not None
+    started: list[Any] = []
+    if "baresip" in telephony.sources:
+        baresip = BaresipSource(service, telephony, clock=service.clock, parent=service)
+        baresip.status_changed.connect(lambda state: tray.set_source_state("baresip", state))
+        tray.set_source_state("baresip", "disconnected")
+        if telephony.auto_connect:
+            baresip.start()
+        log_stage("source_baresip", host=telephony.baresip_host, port=telephony.baresip_port)
+        started.append(baresip)
+    api = EventApi(service, data_dir, telephony, parent=service)
+    if api.enabled:
+        api.failed.connect(lambda _message: tray.set_source_state("API", "error"))
+        if api.start():
+            tray.set_source_state("API", "listening")
+            log_stage("source_api", port=api.port)
+            started.append(api)
+        else:
+            tray.set_source_state("API", "error")
+    return started
 
 
 def _station(settings: Settings, *, demo: bool) -> object:
@@ -182,7 +224,7 @@ def _wire_station(
     window.review_requested.connect(show_review)
     window.settings_requested.connect(show_settings)
     app.aboutToQuit.connect(tray.hide)
-    window.tray = tray  # type: ignore[attr-defined]
+    window.tray = tray
 
 
 def _load_demo_data(store: object) -> None:

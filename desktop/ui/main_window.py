@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QMainWindow, QToolBar, QWidget
 
 from desktop.services.calls import CallService
 from desktop.ui.panel import AgentPanel
+from desktop.ui.tray import StatusTray
 
 
 class MainWindow(QMainWindow):
@@ -33,6 +34,8 @@ class MainWindow(QMainWindow):
         self.setMinimumWidth(320)
         self.set_always_on_top(always_on_top)
         self._shown_once = False
+        #: The tray icon of the station (desktop.ui.tray.StatusTray), set by the app.
+        self.tray: StatusTray | None = None
 
     def _action(self, toolbar: QToolBar, text: str, shortcut: str, slot: Callable[[], None]) -> QAction:
         action = QAction(text, self)
