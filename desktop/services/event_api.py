@@ -312,6 +312,9 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = f"agent-assist/{__version__}"
     sys_version = ""
     timeout = SOCKET_TIMEOUT_S
+    # Headers and body go out in two writes: with Nagle's algorithm and the client's delayed ACK, each answer
+    # on a kept-alive connection would wait ~40 ms.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._dispatch("GET")

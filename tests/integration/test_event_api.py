@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import pytest
 from pytestqt.qtbot import QtBot
 
+import desktop.ui  # noqa: F401  (PySide6 6.12 on Python 3.11 leaks True at each emit: see desktop/ui/__init__.py)
 from desktop.config import Telephony
 from desktop.core.assist.playbook import load_playbook
 from desktop.core.consent.policy import Policy
@@ -344,6 +345,18 @@ def test_unknown_paths_and_methods(client: Client) -> None:
     assert (status, body["error"], response.getheader("Allow")) == (405, "method_not_allowed", "POST")
     assert client.request("DELETE", "/v1/transcript-segments")[0] == 405
     assert client.request("POST", "/v1/health", {})[0] == 405
+
+
+def test_kept_alive_answers_are_not_delayed(client: Client) -> None:
+    # Headers and body are two writes; with Nagle's algorithm each answer would wait for a delayed ACK (~40 ms).
+    def forty() -> float:
+        start = time.perf_counter()
+        for _ in range(40):
+            client.connection.request("GET", "/v1/health", headers={"Authorization": f"Bearer {client.token}"})
+            client.connection.getresponse().read()
+        return time.perf_counter() - start
+
+    assert client.run(forty) < 0.8  # 40 × 40 ms would be 1.6 s
 
 
 def test_foreign_host_header_is_refused(client: Client) -> None:

@@ -210,3 +210,23 @@ def test_fuzz_objects_with_the_real_field_names(value: dict[str, Any]) -> None:
 @given(st.text(max_size=200))
 def test_fuzz_text_as_utf8(text: str) -> None:
     _parse_both(text.encode("utf-8", "surrogatepass"))
+
+
+# -- the OpenAPI document says what the code does ------------------------------------------------------------
+
+
+def test_openapi_document_matches_the_models_and_routes() -> None:
+    import re
+    from pathlib import Path
+
+    from desktop.core.telephony.api_schema import CallEventIn, SegmentIn
+
+    text = (Path(__file__).parents[4] / "docs" / "event-api.openapi.yaml").read_text(encoding="utf-8")
+    assert text.startswith("openapi: 3.1.0\n")
+    paths = re.findall(r"^  (/v1/[a-z-]+):$", text, flags=re.MULTILINE)
+    assert paths == ["/v1/call-events", "/v1/transcript-segments", "/v1/health"]
+    for schema, model in (("CallEvent", CallEventIn), ("Segment", SegmentIn)):
+        block = re.split(r"\n    \S", text.split(f"\n    {schema}:\n", 1)[1], maxsplit=1)[0]
+        documented = re.findall(r"^        ([a-z_]+):", block, flags=re.MULTILINE)
+        assert sorted(documented) == sorted(model.model_fields), schema
+    assert f"at most {MAX_BODY_BYTES:,} bytes" in text and f"maxLength: {MAX_TEXT_CHARS}" in text
