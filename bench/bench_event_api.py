@@ -50,7 +50,7 @@ def serve(folder: Path) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QCoreApplication, QTimer
 
-    import desktop.ui  # noqa: F401  (as in the app: keeps None/True alive despite PySide6 6.12's leak on 3.11)
+    import desktop.services  # noqa: F401  (applies the PySide6 6.12 workaround, as in the app)
     from desktop.config import Telephony
     from desktop.core.assist.playbook import load_playbook
     from desktop.core.consent.policy import load_policy

@@ -23,7 +23,6 @@ from typing import Any, TypeVar
 import pytest
 from pytestqt.qtbot import QtBot
 
-import desktop.ui  # noqa: F401  (PySide6 6.12 on Python 3.11 leaks True at each emit: see desktop/ui/__init__.py)
 from desktop.config import Telephony
 from desktop.core.assist.playbook import load_playbook
 from desktop.core.consent.policy import Policy

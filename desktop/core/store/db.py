@@ -24,8 +24,12 @@ class Store:
 
     def __init__(self, path: Path, *, target_version: int = LATEST) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The folder holds transcripts, numbers and the API token: the user's own (0700) when we create it.
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        new = not path.exists()
         conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+        if new:
+            path.chmod(0o600)
         self.db = sqlite_utils.Database(conn)
         self.conn = conn
         conn.execute("PRAGMA foreign_keys = ON")

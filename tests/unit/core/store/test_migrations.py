@@ -46,6 +46,13 @@ def test_every_version_has_samples() -> None:
     assert set(SAMPLES) == set(range(1, LATEST + 1))
 
 
+def test_a_new_store_is_the_users_own(tmp_path: Path) -> None:
+    with Store(tmp_path / "data" / "s.sqlite3"):
+        pass
+    assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "data" / "s.sqlite3").stat().st_mode & 0o777 == 0o600
+
+
 def test_fresh_store_is_latest_with_wal_and_foreign_keys(tmp_path: Path) -> None:
     with Store(tmp_path / "s.sqlite3") as store:
         assert store.version == LATEST
