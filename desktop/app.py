@@ -152,6 +152,7 @@ def _start_sources(
     api = EventApi(service, data_dir, telephony, parent=service)
     if api.enabled:
         api.failed.connect(lambda _message: tray.set_source_state("API", "error"))
+        api.stopped.connect(lambda: tray.set_source_state("API", "disconnected"))
         if api.start():
             tray.set_source_state("API", "listening")
             log_stage("source_api", port=api.port)
