@@ -9,7 +9,10 @@ then, each in a child process whose wall time and peak RSS (``os.wait4``) are me
 2. the yardstick: the ``sqlite3`` command-line shell's ``.import --csv FILE consents_raw`` into a fresh
    file (text columns, no index, no validation, no ledger).
 
-    .venv/bin/python bench/bench_import.py [--rows 1000000] [--keep DIR] [--verify]
+With ``--store-open``, another connection holds the store open during the import (as the running app
+would): the import then stays in WAL mode instead of using a rollback journal for the bulk load.
+
+    .venv/bin/python bench/bench_import.py [--rows 1000000] [--keep DIR] [--verify] [--store-open]
 """
 
 from __future__ import annotations
@@ -128,12 +131,16 @@ def measure(label: str, command: list[str]) -> Run:
     return Run(label, wall, usage.ru_maxrss / 1024, output.strip())  # ru_maxrss is in KiB on Linux
 
 
-def child_import(csv_path: Path, data_dir: Path) -> None:
+def child_import(csv_path: Path, data_dir: Path, store_open: bool = False) -> None:
     """Runs in the child: open a fresh store, import, print the summary and the time inside the process."""
     from desktop.core.consent.importers import run_import
     from desktop.core.store.db import open_store
 
-    with open_store(data_dir) as store:
+    with open_store(data_dir) as store, open_store(data_dir) as other:
+        if store_open:
+            other.conn.execute("SELECT count(*) FROM consents").fetchone()
+        else:
+            other.close()
         start = time.perf_counter()
         summary = run_import(store, "consents", csv_path)
         elapsed = time.perf_counter() - start
@@ -159,11 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="work in this folder and leave the files there")
     parser.add_argument("--verify", action="store_true", help="then check the ledger (ledger.verify), measured apart")
+    parser.add_argument("--store-open", action="store_true", help="another connection holds the store open")
     parser.add_argument("--child-import", nargs=2, type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-verify", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_import:
-        child_import(*args.child_import)
+        child_import(*args.child_import, store_open=args.store_open)
         return 0
     if args.child_verify:
         child_verify(args.child_verify)
@@ -184,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(data_dir, ignore_errors=True)
         script = [sys.executable, str(Path(__file__).resolve())]
         ours = measure(
-            "run_import (agent-assist import consents)", [*script, "--child-import", str(csv_path), str(data_dir)]
+            "run_import (agent-assist import consents)"
+            + (", store held open by another connection" if args.store_open else ""),
+            [*script, "--child-import", str(csv_path), str(data_dir), *(["--store-open"] if args.store_open else [])],
         )
         checked = (
             measure("ledger.verify afterwards", [*script, "--child-verify", str(data_dir)]) if args.verify else None

@@ -3,13 +3,16 @@
 The file is read line by line and written in batches inside one transaction: memory does not grow with the
 file, and any error (named by file, line and field) rolls the whole import back, ledger included.
 
-Consents get the same rows and hash-chained ledger entries as :func:`insert_consent` would write, built here
-from JSON text assembled once instead of dumped and re-parsed several times per row (a million rows must
-import in seconds, not minutes); a test checks that both give the same bytes.
+Consents get the same rows as :func:`insert_consent` would write, built here from JSON text assembled once
+instead of dumped and re-parsed several times per row (a million rows must import in seconds, not minutes),
+and the same hash-chained ledger entries but for the ``given`` payload: the content hash and the source,
+without the content, which is the consent's row (``verify`` hashes each row again and compares it with its
+entry). A test checks the bytes of both. docs/imports.md has the formats and the measured speed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -37,7 +40,7 @@ METHODS = ("web_form", "paper", "store", "email", "phone_call", "recorded_call",
 CONTRACT_STATUSES = ("active", "suspended", "ended", "cancelled")
 OUTCOMES = ("no_answer", "answered", "refused", "busy", "voicemail", "failed")
 
-BATCH = 1000  # consents per executemany; also bounds what is held in memory
+BATCH = 4000  # consents per executemany; also bounds what is held in memory
 _CACHE_MAX = 4096  # distinct values remembered per column (professionals, product lists, flags) while importing
 # SQLite page cache during an import (the default 2 MiB): the unique indexes (uid, ledger hash) take random
 # inserts. Peak memory is about this plus 70 MiB, whatever the size of the file.
@@ -47,7 +50,8 @@ CACHE_KIB = 128 * 1024
 # which costs far less than keeping them up to date row by row. Rows are estimated from the file size.
 BULK_MIN_ROWS = 100_000
 _BYTES_PER_ROW = {"csv": 256, "jsonl": 512}
-REBUILD_CACHE_KIB = 32 * 1024  # CREATE INDEX sorts in as much memory as the page cache: shrink it first
+REBUILD_CACHE_KIB = 32 * 1024
+SORT_THREADS = 2  # helper threads SQLite may use to sort when it builds those indexes again  # CREATE INDEX sorts in as much memory as the page cache: shrink it first
 
 
 @dataclass
@@ -103,17 +107,59 @@ def run_import(store: Store, kind: str, path: Path, fmt: str | None = None) -> I
     except OSError as error:
         raise InputError(f"{name}: cannot read the file: {error.strerror or error}") from None
     conn = store.conn
-    (cache_size,) = conn.execute("PRAGMA cache_size").fetchone()
+    # For this import only: a larger page cache, a second thread for sorting (CREATE INDEX after a bulk load),
+    # and synchronous=FULL so that the commit itself reaches the disk (the store's NORMAL leaves that to the next
+    # checkpoint). Consents: no foreign key look-up per ledger entry, since the import writes an entry only for a
+    # consent that it has just stored or found (a test checks foreign_key_check afterwards). All are restored.
+    sink_class = _SINKS[kind]
+    pragmas = ("cache_size", "threads", "synchronous", "foreign_keys", "busy_timeout")
+    saved = {pragma: conn.execute(f"PRAGMA {pragma}").fetchone()[0] for pragma in pragmas}
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    conn.execute(f"PRAGMA threads = {SORT_THREADS}")
+    conn.execute("PRAGMA synchronous = FULL")
+    if sink_class.own_references:
+        conn.execute("PRAGMA foreign_keys = OFF")  # outside a transaction, where this pragma takes effect
+    journal = sink_class is _Consents and _bulk_load(conn, estimate) and _leave_wal(conn)
     try:
         with handle, transaction(conn):
-            sink = _SINKS[kind](conn, name, estimate)
+            sink = sink_class(conn, name, estimate)
             summary = sink.run(_read(handle, name, fmt, sink.columns))
             if sink.changed:
                 _audit(conn, sink.recorded_text, {**summary.to_json(), "format": fmt})
     finally:
-        conn.execute(f"PRAGMA cache_size = {int(cache_size)}")
+        for pragma, value in saved.items():
+            conn.execute(f"PRAGMA {pragma} = {int(value)}")
+        if journal:
+            _back_to_wal(conn)
     return summary
+
+
+def _bulk_load(conn: sqlite3.Connection, estimate: int) -> bool:
+    """A consents file that at least doubles the table (and is not small): see BULK_MIN_ROWS."""
+    (stored,) = conn.execute("SELECT coalesce(max(id), 0) FROM consents").fetchone()
+    return estimate >= BULK_MIN_ROWS and estimate >= stored
+
+
+def _leave_wal(conn: sqlite3.Connection) -> bool:
+    """For a bulk load into a store that no other connection has open: the rollback journal instead of WAL.
+
+    In WAL mode every page is written twice (to the WAL, then by the checkpoint into the database); with a
+    rollback journal, the pages a load adds beyond the end of the file are written once and not journaled
+    (a rollback cuts the file back). All-or-nothing and durability are the same (synchronous=FULL). Only tried
+    when no one else has the store open (leaving WAL needs that; busy_timeout 0 makes the attempt fail at
+    once otherwise); while the load runs, another process that opens the store waits for it (busy_timeout).
+    """
+    conn.execute("PRAGMA busy_timeout = 0")  # restored with the others
+    try:
+        (mode,) = conn.execute("PRAGMA journal_mode = DELETE").fetchone()
+    except sqlite3.OperationalError:  # another connection has the store open: stay in WAL
+        return False
+    return str(mode).lower() == "delete"
+
+
+def _back_to_wal(conn: sqlite3.Connection) -> None:
+    with contextlib.suppress(sqlite3.OperationalError):  # someone opened the store meanwhile: Store sets WAL again
+        conn.execute("PRAGMA journal_mode = WAL")
 
 
 def _audit(conn: sqlite3.Connection, at: str, details: dict[str, Any]) -> None:
@@ -187,7 +233,13 @@ def _text(text: str) -> str:
 _normalize: Callable[[str], str] = getattr(phone.normalize, "__wrapped__", phone.normalize)
 
 
+# A French number already in E.164 with ASCII digits (phonenumbers would give it back as it is): no call at all.
+_FRENCH_E164 = re.compile(r"\+33[1-9][0-9]{8}").fullmatch
+
+
 def _number(text: str) -> str:
+    if _FRENCH_E164(text):
+        return text
     return _normalize(text.strip())  # an InputError is a ValueError: its message says what is wrong
 
 
@@ -213,8 +265,17 @@ Stamp = tuple[str, dt.datetime]  # an instant and its ISO text (as isoformat wri
 
 
 def _stamp_csv(text: str) -> Stamp:
-    instant = _instant_csv(text)
-    return _iso_text(text, instant), instant
+    """_instant_csv and _iso_text in one call (one per row of a consents file)."""
+    try:
+        instant = dt.datetime.fromisoformat(text)
+    except ValueError:
+        instant = parse_instant(text.strip())  # spaces around it, or the error that says what is wrong
+    else:
+        if instant.tzinfo is None:
+            instant = parse_instant(text)  # the error
+    if _ISO_SECOND(text) and not text.endswith("-00:00"):
+        return text, instant
+    return instant.isoformat(), instant
 
 
 def _stamp_json(value: Any) -> Stamp:
@@ -523,6 +584,7 @@ def _read_jsonl(handle: BinaryIO, name: str, columns: tuple[Column, ...]) -> Ite
 class _Sink:
     kind = ""
     columns: tuple[Column, ...] = ()
+    own_references = False  # every row it writes refers only to rows it has written or found: no foreign key checks
 
     def __init__(self, conn: sqlite3.Connection, name: str, estimate: int) -> None:
         self.conn = conn
@@ -559,10 +621,11 @@ def _hash_uid(*parts: Any) -> str:
 
 _FLAG_JSON: dict[bool | None, str] = {True: "true", False: "false", None: "null"}
 _FLAG_ROW: dict[bool | None, int | None] = {True: 1, False: 0, None: None}
+# The source and the recording instant, the same on every row of an import, are written in the statement.
 _INSERT_CONSENT = (
     "INSERT INTO consents (uid, number, professional, products, collected_at, method, affirmative_act, pre_ticked,"
     " evidence_ref, text_shown, collected_during_unlawful_call, out_of_hours_slots, out_of_hours_any,"
-    " professional_key, source, content_hash, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " professional_key, content_hash, source, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {}, {})"
     " ON CONFLICT (uid) DO NOTHING"
 )
 _NUMBER, _PROFESSIONAL, _AT, _KEY = 1, 2, 4, 13  # positions in a consent row
@@ -598,52 +661,75 @@ class _UtcKeys(dict[str, str]):
         return f"{utc_hour}{at_text[13:19]}.000000Z"
 
 
-# A consent read from the file and hashed, waiting for its batch:
-# (line, uid, content hash, row, canonical content, its UTF-8 bytes, collected_at, revoked_at).
-_Pending = tuple[int, str, str, tuple[Any, ...], str, bytes, dt.datetime, dt.datetime | None]
+# A consent read from the file and hashed, waiting for its batch: (line, uid, content hash, row, collected_at,
+# revoked_at).
+_Pending = tuple[int, str, str, tuple[Any, ...], dt.datetime, dt.datetime | None]
+
+
+def _sql_text(text: str) -> str:
+    """A string as an SQL literal, for the values that are the same on every row of an import."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 class _BulkLedger(LedgerWriter):
-    """LedgerWriter with a ``given`` entry built from the consent's canonical content already encoded.
+    """LedgerWriter with a ``given`` entry assembled as text: the same fields, canonical bytes and hash as
+    ``append("given", ..., payload={"content_hash": ..., "source": ...})``.
 
-    Same fields, same canonical bytes, same hash as ``append("given", ...)`` with the payload insert_consent
-    gives it; the JSON is assembled around the content text instead of dumped again.
+    The entry names the consent by its content hash and the file it came from; the content itself is the
+    consent's row, which ``verify`` hashes again and compares with the entry. The kind and the recording
+    instant, the same for every ``given`` entry of an import, are written in the statement rather than bound.
     """
 
-    utc_keys: _UtcKeys
+    def __init__(self, conn: sqlite3.Connection, source: str, recorded_text: str) -> None:
+        super().__init__(conn, batch=1 << 62)  # flushed by the importer, after the consents its entries refer to
+        self.utc_keys = _UtcKeys()
+        self.source_json = encode_basestring(source)
+        self.recorded_text = recorded_text
+        self._given: list[tuple[Any, ...]] = []
+        self._insert_given = (
+            "INSERT INTO consent_events (seq, kind, number, professional, professional_key, consent_uid, at, at_utc,"
+            f" payload, recorded_at, prev_hash, hash) VALUES (?, 'given', ?, ?, ?, ?, ?, ?, ?, {_sql_text(recorded_text)},"
+            " ?, ?)"
+        )
 
-    def given(self, consent: _Pending, professional_json: str, source_json: str, recorded_text: str) -> None:
-        _line, uid, digest, row, content, content_bytes, at, _revoked = consent
-        seq, head = self.seq + 1, self.head
-        number, at_text = row[_NUMBER], row[_AT]  # E.164 and ISO text need no escaping
-        tail = f',"content_hash":"{digest}","source":{source_json}}}'
-        hashed = hashlib.sha256(
-            f'{head}\n{{"at":"{at_text}","consent_uid":{encode_basestring(uid)},"kind":"given","number":"{number}",'
-            '"payload":{"content":'.encode()
-        )
-        hashed.update(content_bytes)
-        hashed.update(
-            f'{tail},"professional":{professional_json},"recorded_at":"{recorded_text}","seq":{seq}}}'.encode()
-        )
-        digest_entry = hashed.hexdigest()
-        self._pending.append(
-            (
-                seq,
-                "given",
-                number,
-                row[_PROFESSIONAL],
-                row[_KEY],
-                uid,
-                at_text,
-                self.utc_keys.key(at_text, at),
-                f'{{"content":{content}{tail}',
-                recorded_text,
-                head,
-                digest_entry,
-            )
-        )
-        self.seq, self.head = seq, digest_entry
-        self.appended += 1
+    def given(self, consents: list[_Pending], start: int, professionals: dict[str, tuple[str, str]]) -> int:
+        """Append the ``given`` entries of ``consents[start:]`` (new consents, in file order) up to and including
+        the first that comes revoked, whose ``withdrawn`` entry the caller appends next; returns where it stopped.
+        """
+        seq, head, source_json, recorded_text = self.seq, self.head, self.source_json, self.recorded_text
+        utc_keys, cached_hour, append, sha256 = self.utc_keys, self.utc_keys.get, self._given.append, hashlib.sha256
+        index = start
+        for index in range(start, len(consents)):
+            _line, uid, digest, row, at, revoked_at = consents[index]
+            seq += 1
+            number, professional, at_text = row[_NUMBER], row[_PROFESSIONAL], row[_AT]  # E.164, ISO: no escaping
+            known = professionals.get(professional)
+            professional_json = known[1] if known else encode_basestring(professional)
+            payload = f'{{"content_hash":"{digest}","source":{source_json}}}'
+            entry = sha256(
+                f'{head}\n{{"at":"{at_text}","consent_uid":{encode_basestring(uid)},"kind":"given",'
+                f'"number":"{number}","payload":{payload},"professional":{professional_json},'
+                f'"recorded_at":"{recorded_text}","seq":{seq}}}'.encode()
+            ).hexdigest()
+            # utc_keys.key, its cache looked up here: a whole hour it has seen, then minutes and seconds as they are
+            utc_hour = cached_hour(at_text[:13] + at_text[19:]) if len(at_text) == 25 else None
+            if utc_hour is not None and at_text.endswith(":00"):
+                at_utc = f"{utc_hour}{at_text[13:19]}.000000Z"
+            else:
+                at_utc = utc_keys.key(at_text, at)
+            append((seq, number, professional, row[_KEY], uid, at_text, at_utc, payload, head, entry))
+            head = entry
+            if revoked_at is not None:
+                break
+        self.appended += seq - self.seq
+        self.seq, self.head = seq, head
+        return index + 1
+
+    def flush(self) -> None:
+        if self._given:
+            self.conn.executemany(self._insert_given, self._given)
+            self._given.clear()
+        super().flush()
 
 
 class _Consents(_Sink):
@@ -654,6 +740,7 @@ class _Consents(_Sink):
     """
 
     kind = "consents"
+    own_references = True
     columns = (
         _column("consent_id", "name", OPTIONAL),
         _column("number", "number"),
@@ -673,18 +760,17 @@ class _Consents(_Sink):
 
     def __init__(self, conn: sqlite3.Connection, name: str, estimate: int) -> None:
         super().__init__(conn, name, estimate)
-        self.ledger = _BulkLedger(conn, batch=1 << 62)  # flushed here, after the consents its entries refer to
-        self.ledger.utc_keys = _UtcKeys()
-        self.source_json = encode_basestring(name)
+        self.ledger = _BulkLedger(conn, name, self.recorded_text)
+        self.insert = _INSERT_CONSENT.format(_sql_text(name), _sql_text(self.recorded_text))
         self.pending: list[_Pending] = []
         self.professionals: dict[str, tuple[str, str]] = {}
+        self.quoted = _Memo(_quoted)
         self.deferred = 0  # stored consents that come revoked, kept in a temporary table until the end
         self.dropped = self._drop_secondary_indexes(estimate)
 
     def _drop_secondary_indexes(self, estimate: int) -> list[str]:
         """For a bulk load, drop the non-unique indexes of the consent tables; returns their SQL to build them again."""
-        (stored,) = self.conn.execute("SELECT coalesce(max(id), 0) FROM consents").fetchone()
-        if estimate < BULK_MIN_ROWS or estimate < stored:
+        if not _bulk_load(self.conn, estimate):
             return []
         dropped = []
         for table in ("consents", "consent_events"):
@@ -712,14 +798,16 @@ class _Consents(_Sink):
         at_text, collected_at = collected
         if revoked_at is not None and revoked_at < collected_at:
             raise self.fail(line, "revoked_at", "earlier than collected_at")
-        key, professional_json = self._professional(professional)
+        key, professional_json = self.professionals.get(professional) or self._professional(professional)
+        quoted = self.quoted  # JSON text of the values that repeat (methods, texts shown)
         # The canonical JSON of content_from_row(row): sorted keys, no spaces (see ledger.canonical).
         content = (
             f'{{"affirmative_act":{_FLAG_JSON[affirmative]},"collected_at":"{at_text}",'
-            f'"collected_during_unlawful_call":{_FLAG_JSON[unlawful]},"evidence_ref":{_quoted(evidence_ref)},'
-            f'"method":{_quoted(method)},"number":"{number}","out_of_hours_any":{_FLAG_JSON[out_of_hours_any]},'
+            f'"collected_during_unlawful_call":{_FLAG_JSON[unlawful]},'
+            f'"evidence_ref":{"null" if evidence_ref is None else encode_basestring(evidence_ref)},'
+            f'"method":{quoted[method]},"number":"{number}","out_of_hours_any":{_FLAG_JSON[out_of_hours_any]},'
             f'"out_of_hours_slots":{slots.canonical},"pre_ticked":{_FLAG_JSON[pre_ticked]},'
-            f'"products":{products.canonical},"professional":{professional_json},"text_shown":{_quoted(text_shown)}}}'
+            f'"products":{products.canonical},"professional":{professional_json},"text_shown":{quoted[text_shown]}}}'
         )
         try:
             content_bytes = content.encode()
@@ -742,11 +830,9 @@ class _Consents(_Sink):
             slots.stored,
             int(out_of_hours_any),
             key,
-            self.name,
             digest,
-            self.recorded_text,
         )
-        self.pending.append((line, uid, digest, row, content, content_bytes, collected_at, revoked_at))
+        self.pending.append((line, uid, digest, row, collected_at, revoked_at))
         if len(self.pending) >= BATCH:
             self._flush()
 
@@ -769,15 +855,14 @@ class _Consents(_Sink):
         # not go in (already stored, or twice in the batch), the batch is sorted out against the store.
         (last_id,) = conn.execute("SELECT coalesce(max(id), 0) FROM consents").fetchone()
         before = conn.total_changes
-        conn.executemany(_INSERT_CONSENT, [consent[3] for consent in batch])
+        conn.executemany(self.insert, [consent[3] for consent in batch])
         new = batch if conn.total_changes - before == len(batch) else self._sort_out(batch, last_id)
-        source_json, recorded_text, professionals = self.source_json, self.recorded_text, self.professionals
-        for consent in new:
-            row, revoked_at = consent[3], consent[7]
-            professional_json = professionals.get(row[_PROFESSIONAL]) or self._professional(row[_PROFESSIONAL])
-            ledger.given(consent, professional_json[1], source_json, recorded_text)
+        done = 0
+        while done < len(new):
+            done = ledger.given(new, done, self.professionals)
+            _line, uid, _digest, row, _at, revoked_at = new[done - 1]
             if revoked_at is not None:
-                self._withdraw(row, consent[1], revoked_at)
+                self._withdraw(row, uid, revoked_at)
         summary.inserted += len(new)
         ledger.flush()
 
@@ -799,7 +884,7 @@ class _Consents(_Sink):
                 new.append(consent)
             elif stored_digest != digest:
                 raise self._conflict(consent, lines.get(uid, 0))
-            elif consent[7] is not None:
+            elif consent[5] is not None:
                 self._defer_revocation(consent)
             else:
                 self.summary.duplicates += 1
@@ -1074,7 +1159,7 @@ class _Optout(_Upserts):
                 self.changed = True
 
 
-_SINKS: dict[str, Callable[[sqlite3.Connection, str, int], _Sink]] = {
+_SINKS: dict[str, type[_Sink]] = {
     "consents": _Consents,
     "contracts": _Contracts,
     "attempts": _Attempts,

@@ -6,7 +6,10 @@ import datetime as dt
 import json
 import random
 import shutil
+import sqlite3
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,10 +17,24 @@ from desktop.core.consent import importers
 from desktop.core.consent.check import CallQuestion, build_facts
 from desktop.core.consent.facts import parse_facts
 from desktop.core.consent.importers import ImportSummary, run_import
-from desktop.core.consent.ledger import LedgerWriter, utc_key, verify
+from desktop.core.consent.ledger import (
+    GENESIS,
+    LedgerWriter,
+    canonical,
+    content_hash,
+    entry_hash,
+    utc_key,
+    verify,
+)
 from desktop.core.consent.policy import Policy
 from desktop.core.errors import InputError
-from desktop.core.store.consents import ConsentRecord, consents_for, insert_consent
+from desktop.core.store.consents import (
+    CONSENT_COLUMNS,
+    ConsentRecord,
+    consents_for,
+    content_from_row,
+    insert_consent,
+)
 from desktop.core.store.db import Store, transaction
 from tests.conftest import DATA
 
@@ -122,8 +139,10 @@ def test_csv_and_json_lines_give_the_same_consents(tmp_path: Path) -> None:
     assert contents[0] == contents[1]
 
 
-def test_the_ledger_entries_are_those_of_insert_consent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The import builds the canonical JSON itself for speed: byte for byte what insert_consent writes."""
+def test_the_rows_and_entries_are_those_of_insert_consent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The import builds the canonical JSON itself for speed: byte for byte the consent rows insert_consent
+    writes, and its ledger entries but for the ``given`` payload, which holds the content hash and the source
+    without the content (the consent's row is the content, and verify hashes it again)."""
     fixed = dt.datetime(2026, 11, 23, 8, 0, 0, 123456, tzinfo=dt.UTC)
     monkeypatch.setattr(importers, "now", lambda: fixed)
     monkeypatch.setattr("desktop.core.store.consents.now", lambda: fixed)
@@ -162,13 +181,35 @@ def test_the_ledger_entries_are_those_of_insert_consent(tmp_path: Path, monkeypa
                     for record in [*records, records[0]]:
                         insert_consent(store.conn, ledger, record, source="consents.csv")
                     ledger.flush()
+            assert verify(store.conn).ok
             dumps.append(
                 (
                     store.conn.execute("SELECT * FROM consents ORDER BY id").fetchall(),
                     store.conn.execute("SELECT * FROM consent_events ORDER BY seq").fetchall(),
                 )
             )
-    assert dumps[0] == dumps[1]
+    assert dumps[0][0] == dumps[1][0]
+    expected, head = [], GENESIS  # insert_consent's entries, the given payload slimmed, the chain hashed again
+    for seq, kind, number, professional, key, uid, at, at_utc, payload, recorded_at, _prev, _hash in dumps[0][1]:
+        details = json.loads(payload)
+        if kind == "given":
+            details = {"content_hash": details["content_hash"], "source": details["source"]}
+        fields = {
+            "seq": seq,
+            "kind": kind,
+            "number": number,
+            "professional": professional,
+            "consent_uid": uid,
+            "at": at,
+            "payload": details,
+            "recorded_at": recorded_at,
+        }
+        digest = entry_hash(head, fields)
+        text = canonical(details).decode()
+        expected.append((seq, kind, number, professional, key, uid, at, at_utc, text, recorded_at, head, digest))
+        head = digest
+    assert dumps[1][1] == expected
+    assert json.loads(expected[0][8]) == {"content_hash": dumps[1][0][0][-2], "source": "consents.csv"}
 
 
 @pytest.mark.parametrize("ext", ["csv", "jsonl"])
@@ -344,6 +385,56 @@ def test_a_consent_revoked_later_in_the_same_file(store: Store, tmp_path: Path) 
         ("withdrawn", "2026-10-01T09:00:00+02:00"),
     ]
     assert verify(store.conn).ok
+
+
+def test_import_settings_are_restored_and_references_hold(store: Store, tmp_path: Path) -> None:
+    """The import changes a few connection settings for its own transaction only, and skips the foreign key
+    look-ups of the consents' ledger entries because it only refers to consents it wrote or found."""
+    pragmas = ("cache_size", "threads", "synchronous", "foreign_keys")
+    before = [store.conn.execute(f"PRAGMA {pragma}").fetchone()[0] for pragma in pragmas]
+    _import(store, IMPORTS / "consents.csv")
+    header, first = (IMPORTS / "consents.csv").read_text(encoding="utf-8").splitlines()[:2]
+    _import(store, _write(tmp_path, "later.csv", f"{header}\n{first}2026-11-10T10:42:00+01:00\n"), kind="consents")
+    with pytest.raises(InputError):
+        _import(store, _consents_csv(tmp_path, _consent_row(1, pre_ticked="maybe")))
+    assert [store.conn.execute(f"PRAGMA {pragma}").fetchone()[0] for pragma in pragmas] == before
+    assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert _count(store, "consent_events") == 6
+
+
+@pytest.mark.parametrize(
+    ("sql", "problem"),
+    [
+        ("UPDATE consents SET text_shown = 'autre texte' WHERE uid = 'C-1'", "consent C-1: does not match the ledger"),
+        ("UPDATE consents SET method = 'paper' WHERE uid = 'C-3'", "consent C-3: does not match the ledger"),
+        (  # the row and its own hash edited together: the ledger entry still holds the old hash
+            "UPDATE consents SET number = '+33639989999', content_hash = '{}' WHERE uid = 'C-1'",
+            "consent C-1: does not match the ledger",
+        ),
+        (
+            'UPDATE consent_events SET payload = replace(payload, \'"source":"consents.csv"\','
+            ' \'"source":"other.csv"\') WHERE seq = 1',
+            "ledger entry 1: content was altered",
+        ),
+        ("DELETE FROM consents WHERE uid = 'C-4'", "a consent of the ledger is missing"),
+    ],
+)
+def test_tampering_with_imported_consents_is_detected(store: Store, sql: str, problem: str) -> None:
+    """The given entry holds the content hash, not the content: verify hashes each consent row again."""
+    _import(store, IMPORTS / "consents.csv")
+    if "{}" in sql:
+        uid_row = store.conn.execute(f"SELECT {', '.join(CONSENT_COLUMNS)} FROM consents WHERE uid = 'C-1'").fetchone()
+        content = content_from_row(uid_row)
+        content["number"] = "+33639989999"
+        sql = sql.format(content_hash(content))
+    store.conn.execute("PRAGMA foreign_keys = OFF")
+    for table in ("consents", "consent_events"):
+        for action in ("update", "delete"):
+            store.conn.execute(f"DROP TRIGGER {table}_append_only_{action}")
+    assert store.conn.execute(sql).rowcount == 1
+    result = verify(store.conn)
+    assert not result.ok
+    assert problem == result.problem
 
 
 def test_duplicates_across_batches(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -586,6 +677,43 @@ def test_a_bulk_load_that_fails_keeps_the_indexes(
     rows = [_consent_row(index) for index in range(10, 20)]
     path = _consents_csv(tmp_path, *rows, _consent_row(20, affirmative_act="si"))
     _assert_refused(filled, path, "consents.csv:12: affirmative_act: expected true or false")
+
+
+@pytest.mark.parametrize("other_connection", [False, True])
+def test_a_bulk_load_leaves_wal_only_when_alone_and_comes_back(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, other_connection: bool
+) -> None:
+    """A bulk load into a store no one else has open runs with a rollback journal; the store is in WAL after,
+    whether the load went in or was refused; with another connection open it stays in WAL (and does not wait)."""
+    monkeypatch.setattr(importers, "BULK_MIN_ROWS", 0)
+    modes: list[str] = []
+    real_transaction = importers.transaction
+
+    def spying_transaction(conn: sqlite3.Connection) -> Any:
+        modes.append(conn.execute("PRAGMA journal_mode").fetchone()[0])
+        return real_transaction(conn)
+
+    monkeypatch.setattr(importers, "transaction", spying_transaction)
+    other = Store(store.path) if other_connection else None
+    try:
+        if other is not None:
+            other.conn.execute("SELECT count(*) FROM consents").fetchone()
+        before = _snapshot(store)
+        bad = _consents_csv(tmp_path, _consent_row(1), _consent_row(2, pre_ticked="maybe"), name="bad.csv")
+        with pytest.raises(InputError, match=r"bad\.csv:3: pre_ticked"):
+            _import(store, bad, kind="consents")
+        assert _snapshot(store) == before
+        assert not Path(f"{store.path}-journal").exists()
+        started = time.monotonic()
+        assert _import(store, _consents_csv(tmp_path, *(_consent_row(index) for index in range(5)))).inserted == 5
+        assert time.monotonic() - started < 5  # no busy wait for the other connection
+    finally:
+        if other is not None:
+            other.close()
+    assert modes == ["wal" if other_connection else "delete"] * 2
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    result = verify(store.conn)
+    assert result.ok and result.consents == 5
 
 
 def test_bytes_that_are_not_utf8_are_named_by_line(filled: Store, tmp_path: Path) -> None:
