@@ -13,7 +13,7 @@ from desktop.core.consent.ledger import LedgerWriter, content_hash, now, utc_key
 from desktop.core.consent.professionals import professional_key
 from desktop.core.errors import InputError
 
-#: Consent columns that make up its content (hashed, and repeated in its ``given`` ledger entry).
+#: Consent columns that make up its content (hashed; the hash is in its ``given`` ledger entry).
 CONSENT_COLUMNS = (
     "number",
     "professional",
@@ -124,7 +124,7 @@ def insert_consent(
         professional=record.professional,
         professional_key=key,
         at=record.collected_at or recorded_at,
-        payload={"content_hash": digest, "source": source, "content": content},
+        payload={"content_hash": digest, "source": source},
         consent_uid=uid,
         recorded_at=recorded_at,
     )
