@@ -145,6 +145,7 @@ def _start_sources(
         baresip = BaresipSource(service, telephony, clock=service.clock, parent=service)
         baresip.status_changed.connect(lambda state: tray.set_source_state("baresip", state))
         tray.set_source_state("baresip", "disconnected")
+        tray.connect_requested.connect(baresip.start)
         if telephony.auto_connect:
             baresip.start()
         log_stage("source_baresip", host=telephony.baresip_host, port=telephony.baresip_port)

@@ -529,17 +529,17 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/ui/main_window.py" line="27"/>
+        <location filename="../../desktop/ui/main_window.py" line="28"/>
         <source>Outils</source>
         <translation>Tools</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/main_window.py" line="30"/>
+        <location filename="../../desktop/ui/main_window.py" line="31"/>
         <source>Revue</source>
         <translation>Review</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/main_window.py" line="31"/>
+        <location filename="../../desktop/ui/main_window.py" line="32"/>
         <source>Paramètres</source>
         <translation>Settings</translation>
     </message>
@@ -916,68 +916,73 @@
 <context>
     <name>StatusTray</name>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="77"/>
+        <location filename="../../desktop/ui/tray.py" line="78"/>
         <source>Afficher</source>
         <extracomment>Call states (desktop.core.telephony.session.State) and the tray status they mean. States of a call source (baresip&apos;s socket, the local API) shown in the menu and the tooltip.</extracomment>
         <translation>Show</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="78"/>
+        <location filename="../../desktop/ui/tray.py" line="79"/>
         <source>Revue</source>
         <translation>Review</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="79"/>
+        <location filename="../../desktop/ui/tray.py" line="80"/>
         <source>Paramètres</source>
         <translation>Settings</translation>
     </message>
     <message>
         <location filename="../../desktop/ui/tray.py" line="81"/>
+        <source>Connecter le softphone</source>
+        <translation>Connect the softphone</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="84"/>
         <source>Quitter</source>
         <translation>Quit</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="111"/>
+        <location filename="../../desktop/ui/tray.py" line="114"/>
         <source>Prêt</source>
         <translation>Ready</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="112"/>
+        <location filename="../../desktop/ui/tray.py" line="115"/>
         <source>Appel en cours</source>
         <translation>Call in progress</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="113"/>
+        <location filename="../../desktop/ui/tray.py" line="116"/>
         <source>Résumé en attente</source>
         <translation>Summary pending</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="114"/>
+        <location filename="../../desktop/ui/tray.py" line="117"/>
         <source>Erreur</source>
         <translation>Error</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="126"/>
+        <location filename="../../desktop/ui/tray.py" line="129"/>
         <source>connecté</source>
         <translation>connected</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="127"/>
+        <location filename="../../desktop/ui/tray.py" line="130"/>
         <source>connexion…</source>
         <translation>connecting…</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="128"/>
+        <location filename="../../desktop/ui/tray.py" line="131"/>
         <source>déconnecté</source>
         <translation>disconnected</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="129"/>
+        <location filename="../../desktop/ui/tray.py" line="132"/>
         <source>à l&apos;écoute</source>
         <translation>listening</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="130"/>
+        <location filename="../../desktop/ui/tray.py" line="133"/>
         <source>erreur</source>
         <translation>error</translation>
     </message>

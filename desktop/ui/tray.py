@@ -53,13 +53,14 @@ class StatusTray(QObject):
     """The station's status in the system tray.
 
     Signals (user intents from the menu): ``show_requested`` (also a click on the icon), ``review_requested``,
-    ``settings_requested``, ``quit_requested``; and ``status_changed(status)`` when :meth:`set_status` changes it.
+    ``settings_requested``, ``quit_requested``, ``connect_requested`` (connect to the softphone); and ``status_changed(status)`` when :meth:`set_status` changes it.
     """
 
     show_requested = Signal()
     review_requested = Signal()
     settings_requested = Signal()
     quit_requested = Signal()
+    connect_requested = Signal()
     status_changed = Signal(str)
 
     def __init__(self, parent: QObject | None = None, *, use_system_tray: bool | None = None) -> None:
@@ -77,6 +78,8 @@ class StatusTray(QObject):
         self.show_action = self._action(self.tr("Afficher"), self.show_requested)
         self.review_action = self._action(self.tr("Revue"), self.review_requested)
         self.settings_action = self._action(self.tr("Paramètres"), self.settings_requested)
+        self.connect_action = self._action(self.tr("Connecter le softphone"), self.connect_requested)
+        self.connect_action.setVisible(False)  # shown once a softphone source exists and is not connected
         self.menu.addSeparator()
         self.quit_action = self._action(self.tr("Quitter"), self.quit_requested)
         self.icon: QSystemTrayIcon | None = None
@@ -145,6 +148,8 @@ class StatusTray(QObject):
             self.menu.insertAction(self._sources_end, action)
             self._source_actions[name] = action
         action.setText(self._source_line(name))
+        if name == "baresip":
+            self.connect_action.setVisible(state == "disconnected")
         self._refresh()
 
     def set_status(self, status: str, detail: str | None = None) -> None:

@@ -144,7 +144,13 @@ def test_tray_without_a_system_tray_keeps_the_status_in_memory(qtbot: QtBot) -> 
 
 def test_tray_shows_the_call_sources(qtbot: QtBot) -> None:
     tray = StatusTray(use_system_tray=False)
+    assert not tray.connect_action.isVisible()
+    tray.set_source_state("baresip", "disconnected")
+    assert tray.connect_action.isVisible()
+    with qtbot.waitSignal(tray.connect_requested, timeout=500):
+        tray.connect_action.trigger()
     tray.set_source_state("baresip", "connecting")
+    assert not tray.connect_action.isVisible()
     tray.set_source_state("API", "listening")
     tray.set_source_state("baresip", "connected")
     texts = [action.text() for action in tray.menu.actions() if not action.isSeparator()]
@@ -156,7 +162,7 @@ def test_tray_shows_the_call_sources(qtbot: QtBot) -> None:
 
 def test_tray_menu_emits_the_intents(qtbot: QtBot) -> None:
     tray = StatusTray(use_system_tray=False)
-    texts = [action.text() for action in tray.menu.actions() if not action.isSeparator()]
+    texts = [action.text() for action in tray.menu.actions() if not action.isSeparator() and action.isVisible()]
     assert texts == ["Prêt", "Afficher", "Revue", "Paramètres", "Quitter"]
     for action, signal in (
         (tray.show_action, tray.show_requested),
