@@ -192,6 +192,11 @@ def stale(runtime: Runtime) -> str | None:
         return f"process {runtime.pid} has exited"
     except PermissionError:
         return f"process {runtime.pid} belongs to another user"
+    try:  # root may signal anyone: on Linux, ask the process table whose it is
+        if os.stat(f"/proc/{runtime.pid}").st_uid != os.getuid():
+            return f"process {runtime.pid} belongs to another user"
+    except OSError:
+        pass  # no /proc (macOS): os.kill above was the check
     owner = _listener_uid(runtime.port)
     if owner is not None and owner != os.getuid():
         return f"port {runtime.port} is another user's"
