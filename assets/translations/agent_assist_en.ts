@@ -44,42 +44,72 @@
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="396"/>
+        <location filename="../../desktop/ui/panel.py" line="232"/>
+        <source>[votre prénom]</source>
+        <translation>[your first name]</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="233"/>
+        <source>[entreprise]</source>
+        <translation>[company]</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="234"/>
+        <source>[date de l&apos;accord]</source>
+        <translation>[date of consent]</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="235"/>
+        <source>[moyen de l&apos;accord]</source>
+        <translation>[how consent was given]</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="236"/>
+        <source>[référence de la preuve]</source>
+        <translation>[proof reference]</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="237"/>
+        <source>[récapitulatif de l&apos;offre]</source>
+        <translation>[recap of the offer]</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/panel.py" line="405"/>
         <source>Ctrl+Maj+Entrée</source>
         <translation>Ctrl+Shift+Enter</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="397"/>
+        <location filename="../../desktop/ui/panel.py" line="406"/>
         <source>Échap</source>
         <translation>Esc</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="398"/>
+        <location filename="../../desktop/ui/panel.py" line="407"/>
         <source>Ctrl+Maj+R</source>
         <translation>Ctrl+Shift+R</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="399"/>
+        <location filename="../../desktop/ui/panel.py" line="408"/>
         <source>Ctrl+Maj+O</source>
         <translation>Ctrl+Shift+O</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="409"/>
+        <location filename="../../desktop/ui/panel.py" line="418"/>
         <source>Appel</source>
         <translation>Call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="416"/>
+        <location filename="../../desktop/ui/panel.py" line="425"/>
         <source>Résumé en attente ·{number}</source>
         <translation>Pending summary ·{number}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="418"/>
+        <location filename="../../desktop/ui/panel.py" line="427"/>
         <source>Résumé ·{number}</source>
         <translation>Summary ·{number}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="421"/>
+        <location filename="../../desktop/ui/panel.py" line="430"/>
         <source>Résumé à valider de l&apos;appel {number}</source>
         <translation>Summary to validate for call {number}</translation>
     </message>
@@ -87,68 +117,88 @@
 <context>
     <name>CallInfo</name>
     <message>
-        <location filename="../../desktop/ui/widgets/call_info.py" line="54"/>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="55"/>
+        <source>démarchage</source>
+        <translation>canvassing</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="56"/>
+        <source>contrat en cours</source>
+        <translation>ongoing contract</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="57"/>
+        <source>service client</source>
+        <translation>customer service</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="58"/>
+        <source>enquête</source>
+        <translation>survey</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="62"/>
         <source>Entrant</source>
         <translation>Inbound</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/call_info.py" line="54"/>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="62"/>
         <source>Sortant</source>
         <translation>Outbound</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/call_info.py" line="58"/>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="66"/>
         <source>Sonnerie</source>
         <translation>Ringing</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/call_info.py" line="59"/>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="67"/>
         <source>Numérotation</source>
         <translation>Dialling</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/call_info.py" line="60"/>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="68"/>
         <source>En ligne</source>
         <translation>On the line</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/call_info.py" line="61"/>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="69"/>
         <source>Terminé</source>
         <translation>Ended</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/call_info.py" line="62"/>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="70"/>
         <source>Enregistré</source>
         <translation>Saved</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/call_info.py" line="63"/>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="71"/>
         <source>Manqué</source>
         <translation>Missed</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/call_info.py" line="64"/>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="72"/>
         <source>Interrompu</source>
         <translation>Interrupted</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/call_info.py" line="77"/>
-        <location filename="../../desktop/ui/widgets/call_info.py" line="78"/>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="85"/>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="86"/>
         <source>Aucun appel</source>
         <translation>No call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/call_info.py" line="82"/>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="90"/>
         <source>numéro masqué</source>
         <translation>withheld number</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/call_info.py" line="84"/>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="92"/>
         <source>Numéro {number}</source>
         <translation>Number {number}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/call_info.py" line="104"/>
+        <location filename="../../desktop/ui/widgets/call_info.py" line="112"/>
         <source>{days} j {clock}</source>
         <translation>{days} d {clock}</translation>
     </message>

@@ -215,7 +215,8 @@ class AgentPanel(QWidget):
 
     def fill_reply(self, session: CallSession, suggestion: Suggestion) -> Suggestion:
         """The reply with the playbook placeholders this call knows filled in (the professional, the consent's
-        date, method and reference), so that what the agent copies is ready to say."""
+        date, method and reference), so that what the agent copies is ready to say; those it cannot know (the
+        agent's first name, a recap of the offer) become a bracketed blank in words, never a raw ``{name}``."""
         if "{" not in suggestion.text:
             return suggestion
         values: dict[str, str | None] = {"professional": session.professional}
@@ -227,7 +228,15 @@ class AgentPanel(QWidget):
                 values["consent_date"] = collected.strftime("%d/%m/%Y") if collected else None
                 values["consent_method"] = REPLY_METHOD_WORDS.get(proof.method or "", proof.method)
                 values["evidence_ref"] = proof.evidence_ref
-        text = fill_placeholders(suggestion.text, values)
+        blanks = {
+            "agent": self.tr("[votre prénom]"),
+            "professional": self.tr("[entreprise]"),
+            "consent_date": self.tr("[date de l'accord]"),
+            "consent_method": self.tr("[moyen de l'accord]"),
+            "evidence_ref": self.tr("[référence de la preuve]"),
+            "recap": self.tr("[récapitulatif de l'offre]"),
+        }
+        text = fill_placeholders(suggestion.text, {name: values.get(name) or blank for name, blank in blanks.items()})
         return suggestion if text == suggestion.text else replace(suggestion, text=text)
 
     def _proof(self, session: CallSession) -> ConsentProof | None:

@@ -50,6 +50,14 @@ class CallInfo(QFrame):
         self._now = now
         self._render_timer()
 
+    def purpose_words(self, purpose: str) -> str:
+        return {
+            "prospection": self.tr("démarchage"),
+            "contract": self.tr("contrat en cours"),
+            "service": self.tr("service client"),
+            "survey": self.tr("enquête"),
+        }.get(purpose, purpose)
+
     def direction_words(self, direction: str) -> str:
         return {"inbound": self.tr("Entrant"), "outbound": self.tr("Sortant")}.get(direction, direction)
 
@@ -86,7 +94,7 @@ class CallInfo(QFrame):
         self.state_label.setProperty("state", session.state)
         context = [session.professional, session.product]
         if session.purpose:
-            context.append(session.purpose)
+            context.append(self.purpose_words(session.purpose))
         self.context_label.set_full_text(" · ".join(context))
         self._render_timer()
 

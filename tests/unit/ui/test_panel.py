@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
@@ -10,6 +11,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QFrame, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
+from desktop.core.assist.playbook import Suggestion
 from desktop.core.store.db import Store
 from desktop.services.calls import CallService
 from desktop.ui.i18n import install_translator
@@ -63,7 +65,7 @@ def test_a_whole_call_as_the_agent_sees_it(
     assert banner.countdown_label.text() == "Valable jusqu'à 13:00 · encore 2:30:00"
     assert info.number_label.text() == "+•••••••••01"
     assert info.state_label.full_text() == "Sortant · Numérotation"
-    assert info.context_label.full_text() == "ACME Énergie SAS · electricity · prospection"
+    assert info.context_label.full_text() == "ACME Énergie SAS · electricity · démarchage"
     shots(panel, "dialing")
 
     service.handle_event(ev("answered", 4, call_id="c1"))
@@ -518,3 +520,17 @@ def test_a_withdrawal_confirmed_after_the_hang_up_reaches_the_summary(
     assert editor.disposition_combo.currentData() == "do_not_call"
     body, validated_by, _state = summary_row(consented_store)
     assert body["consent_events"][0]["kind"] == "withdrawal" and validated_by is None
+
+
+def test_no_raw_placeholder_reaches_the_agent(qtbot: QtBot, panel: AgentPanel, clock: FakeClock) -> None:
+    session = start_call(panel, clock)
+    assert panel.call_info.context_label.full_text() == "ACME Énergie SAS · electricity · démarchage"
+    shown: list[str] = []
+    for said in ("C'est trop cher.", "Je n'ai pas le temps.", "D'accord, on fait comme ça. Merci, au revoir."):
+        panel.service.add_segment(session, "customer", said)
+        shown += [suggestion.text for suggestion in panel.suggestions.suggestions()]
+    for reply in panel.service.playbook.replies:  # every reply of the playbook, as this call fills it
+        shown.append(panel.fill_reply(session, Suggestion(reply.category, reply.text, reply.id, 1.0)).text)
+    assert shown and not [text for text in shown if re.search(r"\{[a-z_]+\}", text)]
+    closing = [text for text in shown if "[récapitulatif de l'offre]" in text]
+    assert closing, "the closing reply shows the recap as a blank in words"
