@@ -430,6 +430,9 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop.cli_calls import add_calls_commands
 
     add_calls_commands(commands, common)
+    from desktop.cli_models import add_models_commands
+
+    add_models_commands(commands, common)
     return parser
 
 
