@@ -33,6 +33,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from desktop.core.assist.disclosure import Disclosure, check_opening
 from desktop.core.assist.phrases import PhraseDetector
 from desktop.core.assist.playbook import Playbook, Suggestion
+from desktop.core.assist.redact import redact
 from desktop.core.assist.summary import Summary, draft_summary, parse_summary
 from desktop.core.consent.engine import Decision, Reason
 from desktop.core.consent.phone import mask
@@ -116,7 +117,8 @@ class CallService(QObject):
     def add_segment(
         self, session: CallSession, speaker: Speaker, text: str, start: float | None = None, end: float | None = None
     ) -> Segment:
-        """Commit a transcript line (already redacted), then run the live helpers on it."""
+        """Redact the transcript line (cards, IBANs, the pack's patterns), commit it, then run the live helpers on it."""
+        text = redact(text, self.desk.policy.data.redaction.patterns).text
         segment = self.desk.add_segment(session, speaker, text, start, end)
         log.debug("segment %d (%s): %s", segment.idx, speaker, text)
         self.segment_added.emit(session, segment)

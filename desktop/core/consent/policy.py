@@ -30,6 +30,7 @@ from pydantic import (
     field_validator,
 )
 
+from desktop.core.assist.redact import RedactionSettings
 from desktop.core.errors import InputError
 
 DEFAULT_PACK = Path(__file__).resolve().parents[3] / "assets" / "policies" / "fr.toml"
@@ -278,6 +279,7 @@ class PackFile(BaseModel):
     phrases: Phrases
     rules: dict[str, str]
     messages: dict[str, dict[str, str]]
+    redaction: RedactionSettings = RedactionSettings()  # optional [redaction] table: extra patterns to mask
 
     @field_validator("rules")
     @classmethod
