@@ -433,6 +433,9 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop.cli_models import add_models_commands
 
     add_models_commands(commands, common)
+    from desktop.cli_speech import add_speech_commands
+
+    add_speech_commands(commands, common)
     return parser
 
 

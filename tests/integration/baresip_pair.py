@@ -24,6 +24,9 @@ from desktop.core.telephony.baresip import NetstringDecoder, encode_command
 
 MODULES = Path("/usr/lib/baresip/modules")
 APT_PACKAGES = ("baresip-core", "espeak-ng", "sox")
+#: How an account names each codec (G722 alone would mean G722/8000, which baresip does not have).
+ACCOUNT_CODECS = {"PCMU": "PCMU", "G722": "G722/16000/1"}
+CODEC_RATES = {"PCMU": 8000, "G722": 16000}
 #: Every instance quits by itself after this many seconds, whatever happens to the test.
 LIFETIME_S = 120
 
@@ -91,11 +94,13 @@ def free_sip_port(exclude: set[int]) -> int:
     raise RuntimeError("no free SIP port pair on 127.0.0.1")
 
 
-def make_wav(path: Path, seconds: float, *, tone: bool) -> Path:
-    """8 kHz mono s16 (what aufile wants for PCMU); a tone or silence. In baresip 1.0.0 its end ends the call."""
+def make_wav(path: Path, seconds: float, *, tone: bool, rate: int = 8000) -> Path:
+    """Mono s16 at ``rate`` (aufile wants the codec's: 8 kHz for PCMU, 16 kHz for G722); a tone or silence.
+
+    In baresip 1.0.0 its end ends the call."""
     effect = ["synth", str(seconds), "sine", "440"] if tone else ["trim", "0", str(seconds)]
     subprocess.run(
-        ["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(path), *effect],
+        ["sox", "-n", "-r", str(rate), "-c", "1", "-b", "16", "-e", "signed-integer", str(path), *effect],
         check=True,
         capture_output=True,
         timeout=30,
@@ -117,6 +122,12 @@ class Instance:
     audio_seconds: float = 90.0
     answermode: str = "manual"
     process: subprocess.Popen[bytes] | None = None
+    #: What it sends (aufile; its end ends the call); None: a tone (customer) or silence (agent) of audio_seconds.
+    audio: Path | None = None
+    #: Audio codec offered: PCMU (G.711, 8 kHz) or G722 (16 kHz, wideband).
+    codec: str = "PCMU"
+    #: Where baresip's sndfile module writes the call's recordings (dump-…-dec.wav, dump-…-enc.wav); None: not.
+    recordings: Path | None = None
 
     @property
     def aor(self) -> str:
@@ -124,7 +135,10 @@ class Instance:
 
     def write_config(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        wav = make_wav(self.folder / "source_8k.wav", self.audio_seconds, tone=self.name == "customer")
+        rate = CODEC_RATES[self.codec]
+        wav = self.audio or make_wav(
+            self.folder / f"source_{rate // 1000}k.wav", self.audio_seconds, tone=self.name == "customer", rate=rate
+        )
         lines = {
             "poll_method": "epoll",
             "sip_listen": f"127.0.0.1:{self.sip_port}",
@@ -146,8 +160,15 @@ class Instance:
             "ctrl_tcp_listen": f"127.0.0.1:{self.ctrl_port}",
             "statmode_default": "off",
         }
+        modules = ["g711.so", "aufile.so", "aubridge.so"]
+        if self.codec == "G722":
+            modules.append("g722.so")
+        if self.recordings is not None:
+            self.recordings.mkdir(parents=True, exist_ok=True)
+            lines["snd_path"] = str(self.recordings)
+            modules.append("sndfile.so")
         text = [f"{key}\t\t{value}" for key, value in lines.items()]
-        text += [f"module\t\t{name}" for name in ("g711.so", "aufile.so", "aubridge.so")]
+        text += [f"module\t\t{name}" for name in modules]
         text += [
             "module_tmp\t\tuuid.so",
             "module_tmp\t\taccount.so",
@@ -156,7 +177,8 @@ class Instance:
         ]
         (self.folder / "config").write_text("\n".join(text) + "\n", encoding="utf-8")
         (self.folder / "accounts").write_text(
-            f'"{self.display}" <{self.aor}>;regint=0;audio_codecs=PCMU;answermode={self.answermode}\n', encoding="utf-8"
+            f'"{self.display}" <{self.aor}>;regint=0;audio_codecs={ACCOUNT_CODECS[self.codec]};answermode={self.answermode}\n',
+            encoding="utf-8",
         )
 
     def start(self, binary: str = "baresip") -> None:
@@ -301,8 +323,21 @@ class Pair:
             instance.stop()
 
 
-def make_pair(folder: Path, *, customer_user: str = "+33639980001", customer_name: str = "Jean Dupont") -> Pair:
-    """Config for an agent and a customer softphone on free loopback ports (not started)."""
+def make_pair(
+    folder: Path,
+    *,
+    customer_user: str = "+33639980001",
+    customer_name: str = "Jean Dupont",
+    customer_audio: Path | None = None,
+    agent_audio: Path | None = None,
+    codec: str = "PCMU",
+    agent_recordings: Path | None = None,
+) -> Pair:
+    """Config for an agent and a customer softphone on free loopback ports (not started).
+
+    ``customer_audio``/``agent_audio``: WAV files each sends (mono s16 at the codec's rate); ``codec``: PCMU or
+    G722 on both; ``agent_recordings``: the folder where the agent's baresip writes the call's recordings.
+    """
     used: set[int] = set()
     ports = []
     for pick in (free_sip_port, free_sip_port, free_tcp_port, free_tcp_port):
@@ -311,7 +346,18 @@ def make_pair(folder: Path, *, customer_user: str = "+33639980001", customer_nam
         ports.append(port)
     agent_sip, customer_sip, agent_ctrl, customer_ctrl = ports
     base = 20000 + (os.getpid() % 200) * 200
-    agent = Instance("agent", folder / "agent", agent_sip, agent_ctrl, f"{base}-{base + 99}", "agent", "Agent Desk 7")
+    agent = Instance(
+        "agent",
+        folder / "agent",
+        agent_sip,
+        agent_ctrl,
+        f"{base}-{base + 99}",
+        "agent",
+        "Agent Desk 7",
+        audio=agent_audio,
+        codec=codec,
+        recordings=agent_recordings,
+    )
     customer = Instance(
         "customer",
         folder / "customer",
@@ -320,6 +366,8 @@ def make_pair(folder: Path, *, customer_user: str = "+33639980001", customer_nam
         f"{base + 100}-{base + 199}",
         customer_user,
         customer_name,
+        audio=customer_audio,
+        codec=codec,
     )
     agent.write_config()
     customer.write_config()
@@ -327,7 +375,7 @@ def make_pair(folder: Path, *, customer_user: str = "+33639980001", customer_nam
 
 
 @contextlib.contextmanager
-def running_pair(folder: Path, **kwargs: str) -> Iterator[Pair]:
+def running_pair(folder: Path, **kwargs: Any) -> Iterator[Pair]:
     pair = make_pair(folder, **kwargs)
     try:
         pair.agent.start()

@@ -1,0 +1,174 @@
+"""Voice activity detection: cuts a stream of audio chunks into utterances, as the audio arrives.
+
+An energy detector with an adaptive noise floor and a hangover, not Silero (which faster-whisper ships in
+``faster_whisper.vad``). Why: the input is a softphone's decoded or encoded stream, where between turns there is
+digital silence or comfort noise tens of dB below speech, so energy separates them reliably; it is streaming by
+nature (Silero's helper in faster-whisper works on a whole array), costs microseconds per 30 ms frame on the
+thread that follows the file, and loads nothing. Whisper then reads the utterance as a whole, so a breath or a
+click let through costs one short, usually empty, transcription. Noisy open-office capture (the OS device source)
+is where Silero would pay: a later change can put it behind the same :class:`UtteranceCutter` interface.
+
+A frame is voiced when its level is above both ``min_level_db`` (dBFS) and the noise floor + ``margin_db``. Speech
+starts after ``onset_s`` of voiced frames (``pre_roll_s`` kept before it), ends after ``hangover_s`` without one;
+an utterance longer than ``max_utterance_s`` is cut there; one with less than ``min_speech_s`` voiced is dropped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from desktop.core.speech.audio import AudioChunk, Samples
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """Speech cut from a stream: ``start``/``end`` in seconds of that stream (``end`` = last voiced frame)."""
+
+    samples: Samples
+    rate: int
+    start: float
+    end: float
+    #: Stream position (seconds) at which the cut was decided: ``end`` plus the hangover, or the stream's end.
+    decided_at: float
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.rate
+
+
+@dataclass(frozen=True)
+class VadSettings:
+    frame_s: float = 0.03
+    min_level_db: float = -45.0
+    margin_db: float = 12.0
+    onset_s: float = 0.06
+    hangover_s: float = 0.5
+    pre_roll_s: float = 0.2
+    tail_s: float = 0.3
+    min_speech_s: float = 0.2
+    max_utterance_s: float = 15.0
+
+
+def level_db(frame: Samples) -> float:
+    """RMS level of s16 samples in dBFS (-120 for digital silence)."""
+    if not len(frame):
+        return -120.0
+    rms = math.sqrt(float(np.mean(np.square(frame.astype(np.float64)))))
+    return 20 * math.log10(rms / 32768.0) if rms > 0 else -120.0
+
+
+class UtteranceCutter:
+    """Streaming: :meth:`feed` chunks (one rate), get the utterances they complete; :meth:`flush` at the end."""
+
+    def __init__(self, settings: VadSettings | None = None) -> None:
+        self.settings = settings or VadSettings()
+        self.rate: int | None = None
+        self._frame = 0
+        self._pending = np.zeros(0, dtype=np.int16)
+        self._position = 0  # samples consumed into frames
+        self._history: deque[Samples] = deque()  # pre-roll while silent
+        self._speech: list[Samples] = []  # frames of the current utterance
+        self._speech_start = 0
+        self._last_voiced_end = 0
+        self._voiced_frames = 0
+        self._run = 0  # consecutive voiced frames while silent
+        self._silent_frames = 0
+        self._noise_db = -70.0
+        self._in_speech = False
+
+    def _setup(self, rate: int) -> None:
+        self.rate = rate
+        self._frame = max(1, int(rate * self.settings.frame_s))
+
+    def feed(self, chunk: AudioChunk) -> list[Utterance]:
+        if self.rate is None:
+            self._setup(chunk.rate)
+        elif chunk.rate != self.rate:
+            raise ValueError(f"sample rate changed from {self.rate} to {chunk.rate}")
+        self._pending = np.concatenate((self._pending, chunk.samples))
+        done: list[Utterance] = []
+        while len(self._pending) >= self._frame:
+            frame, self._pending = self._pending[: self._frame], self._pending[self._frame :]
+            cut = self._step(frame)
+            if cut is not None:
+                done.append(cut)
+        return done
+
+    def flush(self) -> list[Utterance]:
+        """The utterance in progress at the end of the stream, if it has enough speech."""
+        if not self._in_speech:
+            return []
+        cut = self._cut(decided_at=self._position)
+        return [cut] if cut is not None else []
+
+    def _step(self, frame: Samples) -> Utterance | None:
+        s = self.settings
+        assert self.rate is not None
+        level = level_db(frame)
+        voiced = level > max(s.min_level_db, self._noise_db + s.margin_db)
+        self._position += len(frame)
+        if not voiced:  # the floor follows the quiet frames: fast down, slow up
+            rate = 0.3 if level < self._noise_db else 0.02
+            self._noise_db += rate * (max(level, -100.0) - self._noise_db)
+        if not self._in_speech:
+            self._history.append(frame)
+            keep = int(s.pre_roll_s / s.frame_s) + int(s.onset_s / s.frame_s) + 1
+            while len(self._history) > keep:
+                self._history.popleft()
+            self._run = self._run + 1 if voiced else 0
+            if self._run * s.frame_s >= s.onset_s - 1e-9:
+                frames = list(self._history)
+                self._speech = frames
+                self._speech_start = self._position - sum(len(f) for f in frames)
+                self._voiced_frames = self._run
+                self._last_voiced_end = self._position
+                self._silent_frames = 0
+                self._in_speech = True
+                self._history.clear()
+            return None
+        self._speech.append(frame)
+        if voiced:
+            self._voiced_frames += 1
+            self._last_voiced_end = self._position
+            self._silent_frames = 0
+        else:
+            self._silent_frames += 1
+        length_s = (self._position - self._speech_start) / self.rate
+        if self._silent_frames * s.frame_s >= s.hangover_s or length_s >= s.max_utterance_s:
+            return self._cut(decided_at=self._position)
+        return None
+
+    def _cut(self, *, decided_at: int) -> Utterance | None:
+        s = self.settings
+        assert self.rate is not None
+        samples = np.concatenate(self._speech) if self._speech else np.zeros(0, dtype=np.int16)
+        keep_until = min(len(samples), self._last_voiced_end - self._speech_start + int(s.tail_s * self.rate))
+        voiced_s = self._voiced_frames * s.frame_s
+        start = self._speech_start
+        self._in_speech = False
+        self._speech = []
+        self._run = 0
+        self._voiced_frames = 0
+        self._silent_frames = 0
+        if voiced_s < s.min_speech_s:
+            return None
+        return Utterance(
+            samples=samples[:keep_until],
+            rate=self.rate,
+            start=start / self.rate,
+            end=self._last_voiced_end / self.rate,
+            decided_at=decided_at / self.rate,
+        )
+
+
+def cut_utterances(chunks: Iterable[AudioChunk], settings: VadSettings | None = None) -> Iterator[Utterance]:
+    """Every utterance of a stream, each as soon as it is complete."""
+    cutter = UtteranceCutter(settings)
+    for chunk in chunks:
+        yield from cutter.feed(chunk)
+    yield from cutter.flush()

@@ -1,0 +1,246 @@
+"""TranscriptionService: live local transcription of both sides of the current call, committed as it arrives.
+
+Lives in the GUI thread and follows the call service: when a call becomes active it starts a :class:`CallJob`,
+whose two follower threads find baresip's recording files of the call (``*-dec.wav`` = customer, ``*-enc.wav`` =
+agent, in ``recordings_dir``), follow them as they grow and cut utterances (:mod:`desktop.core.speech.vad`). Every
+utterance goes to one model thread (the only one that touches the shared :class:`Transcriber`, so one model in
+memory for all calls, one utterance at a time on its cores). Each text comes back to the GUI thread through a
+queued signal and is committed with :meth:`CallService.add_segment` (which redacts, stores, and runs the live
+helpers), with start and end in seconds from the answer.
+
+When the call ends (``wrap_up``, ``missed``, ``saved``, ``interrupted``) the followers read what is left of the
+files and stop; the tail is still transcribed and committed. :meth:`stop` (app quit) cancels everything: what is
+queued is dropped, the model thread ends after the utterance it is on.
+
+Signals:
+- ``segment_committed(session, segment, timing)``: a transcript line was committed; ``timing`` (dict, epoch
+  seconds): ``speech_end`` (end of the speech in the recording), ``cut`` (the cutter decided it ended),
+  ``transcribed``, ``committed``, and ``compute_s``.
+- ``call_transcribed(session)``: every utterance of an ended call has been handled.
+- ``transcription_failed(str)``: a side of a call could not be followed (no recording, unreadable), or the model
+  failed to load; the call goes on without transcript.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from desktop.core.speech.audio import GrowingWavSource
+from desktop.core.speech.recordings import RecordingFinder
+from desktop.core.speech.transcriber import Speaker, SpeechSegment, Transcriber
+from desktop.core.speech.vad import Utterance, UtteranceCutter, VadSettings
+from desktop.core.telephony.session import CallSession
+from desktop.services.calls import CallService
+
+log = logging.getLogger("agent_assist.transcription")
+ENDED_STATES = ("wrap_up", "missed", "saved", "interrupted")
+SIDES: tuple[Speaker, ...] = ("customer", "agent")
+#: Recordings modified this long before the answer still count as the call's (baresip opens them at answer).
+_CLOCK_SLACK_S = 2.0
+
+
+@dataclass
+class CallJob:
+    """The transcription of one call: its follower threads, and what the GUI thread needs to commit segments."""
+
+    key: str
+    #: Epoch seconds of the call's zero (its answer, else its start), for segment times.
+    anchor: float
+    stop: threading.Event = field(default_factory=threading.Event)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    followers: list[threading.Thread] = field(default_factory=list)
+    pending: int = 0  # utterances queued or being transcribed (GUI thread's count)
+    followers_done: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass(frozen=True)
+class _Work:
+    job: CallJob
+    speaker: Speaker
+    utterance: Utterance
+    #: Epoch seconds of the recording's first sample.
+    recording_start: float
+    cut_at: float
+
+
+class TranscriptionService(QObject):
+    segment_committed = Signal(object, object, object)
+    call_transcribed = Signal(object)
+    transcription_failed = Signal(str)
+    _text_ready = Signal(object, object, object)  # job, SpeechSegment, timing: model thread → GUI thread
+    _follower_done = Signal(object)  # job: follower thread → GUI thread
+    _failed = Signal(str)
+
+    def __init__(
+        self,
+        calls: CallService,
+        model_dir: Path | None,
+        recordings_dir: Path,
+        *,
+        transcriber: Transcriber | None = None,
+        vad: VadSettings | None = None,
+        appear_timeout_s: float = 10.0,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        if transcriber is None:
+            if model_dir is None:
+                raise ValueError("a model folder or a transcriber is needed")
+            transcriber = Transcriber(model_dir)
+        self.calls = calls
+        self.transcriber = transcriber
+        self.finder = RecordingFinder(recordings_dir)
+        self.vad = vad
+        self.appear_timeout_s = appear_timeout_s
+        self.jobs: dict[str, CallJob] = {}
+        self._queue: queue.Queue[_Work | None] = queue.Queue()
+        self._model_thread: threading.Thread | None = None
+        self._stopped = False
+        self._text_ready.connect(self._on_text_ready, Qt.ConnectionType.QueuedConnection)
+        self._follower_done.connect(self._on_follower_done, Qt.ConnectionType.QueuedConnection)
+        self._failed.connect(self.transcription_failed, Qt.ConnectionType.QueuedConnection)
+        calls.call_started.connect(self._on_calls_changed)
+        calls.call_state_changed.connect(self._on_calls_changed)
+
+    # -- intents ---------------------------------------------------------------------------------------------
+
+    def preload(self) -> None:
+        """Load the model on the model thread now, so that the first utterance does not wait for it."""
+        self._ensure_model_thread()
+        threading.Thread(target=self._preload, name="speech-preload", daemon=True).start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Cancel every call's transcription and end the threads (app quit); idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
+        for job in self.jobs.values():
+            job.cancelled.set()
+            job.stop.set()
+        self._queue.put(None)
+        deadline = time.monotonic() + timeout
+        for job in self.jobs.values():
+            for thread in job.followers:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        if self._model_thread is not None:
+            self._model_thread.join(max(0.0, deadline - time.monotonic()))
+
+    # -- GUI thread ------------------------------------------------------------------------------------------
+
+    def _on_calls_changed(self, session: CallSession) -> None:
+        job = self.jobs.get(session.key)
+        if session.state == "active" and job is None and not self._stopped:
+            self._start(session)
+        elif session.state in ENDED_STATES and job is not None and not job.stop.is_set():
+            log.debug("call %s ended: following the recordings to their end", session.uid[:8])
+            job.stop.set()
+
+    def _start(self, session: CallSession) -> None:
+        zero = session.answered_at or session.started_at
+        anchor = time.time() - (self.calls.clock() - zero).total_seconds()
+        job = CallJob(session.key, anchor)
+        self.jobs[session.key] = job
+        self._ensure_model_thread()
+        for speaker in SIDES:
+            thread = threading.Thread(
+                target=self._follow, args=(job, speaker), name=f"speech-follow-{speaker}", daemon=True
+            )
+            job.followers.append(thread)
+            thread.start()
+        log.info("call %s: transcription started", session.uid[:8])
+
+    def _on_text_ready(self, job: CallJob, segment: SpeechSegment, timing: dict[str, float]) -> None:
+        with job.lock:
+            job.pending -= 1
+        session = self.calls.desk.sessions.get(job.key)
+        if session is not None and not job.cancelled.is_set() and segment.text:
+            committed = self.calls.add_segment(session, segment.speaker, segment.text, segment.start, segment.end)
+            timing["committed"] = time.time()
+            self.segment_committed.emit(session, committed, timing)
+        self._maybe_done(job)
+
+    def _on_follower_done(self, job: CallJob) -> None:
+        job.followers_done += 1
+        self._maybe_done(job)
+
+    def _maybe_done(self, job: CallJob) -> None:
+        with job.lock:
+            done = job.followers_done == len(SIDES) and job.pending == 0
+        if done and self.jobs.get(job.key) is job:
+            del self.jobs[job.key]
+            session = self.calls.desk.sessions.get(job.key)
+            if session is not None:
+                log.info("call %s: transcription done", session.uid[:8])
+                self.call_transcribed.emit(session)
+
+    # -- follower threads ------------------------------------------------------------------------------------
+
+    def _follow(self, job: CallJob, speaker: Speaker) -> None:
+        try:
+            path = self.finder.find(
+                speaker, job.anchor - _CLOCK_SLACK_S, timeout_s=self.appear_timeout_s, stop=job.cancelled
+            )
+            if path is None:
+                if not job.cancelled.is_set():
+                    self._failed.emit(f"no {speaker} recording appeared in {self.finder.folder}")
+                return
+            source = GrowingWavSource(path, stop=job.stop, appear_timeout_s=self.appear_timeout_s)
+            cutter = UtteranceCutter(self.vad)
+            for chunk in source.chunks():
+                if job.cancelled.is_set():
+                    return
+                for utterance in cutter.feed(chunk):
+                    self._enqueue(job, speaker, utterance, source)
+            for utterance in cutter.flush():
+                self._enqueue(job, speaker, utterance, source)
+        except (OSError, TimeoutError, ValueError) as error:
+            log.warning("%s side not transcribed: %s", speaker, error)
+            self._failed.emit(f"{speaker} side not transcribed: {error}")
+        finally:
+            self._follower_done.emit(job)
+
+    def _enqueue(self, job: CallJob, speaker: Speaker, utterance: Utterance, source: GrowingWavSource) -> None:
+        start = source.started_at if source.started_at is not None else job.anchor
+        with job.lock:
+            job.pending += 1
+        self._queue.put(_Work(job, speaker, utterance, start, time.time()))
+
+    # -- model thread ----------------------------------------------------------------------------------------
+
+    def _ensure_model_thread(self) -> None:
+        if self._model_thread is None:
+            self._model_thread = threading.Thread(target=self._run_model, name="speech-model", daemon=True)
+            self._model_thread.start()
+
+    def _preload(self) -> None:
+        try:
+            self.transcriber.load()
+        except Exception as error:  # reported, not raised: the app goes on without transcript
+            self._failed.emit(f"speech model not loaded: {error}")
+
+    def _run_model(self) -> None:
+        while (work := self._queue.get()) is not None:
+            job = work.job
+            offset = work.recording_start - job.anchor
+            segment = SpeechSegment(work.speaker, 0.0, 0.0, "")
+            timing = {
+                "speech_end": work.recording_start + work.utterance.end,
+                "cut": work.cut_at,
+            }
+            if not job.cancelled.is_set():
+                try:
+                    segment = self.transcriber.transcribe_utterance(work.utterance, work.speaker, max(0.0, offset))
+                except Exception as error:  # one bad utterance must not end the transcription of the call
+                    log.warning("utterance not transcribed: %s: %s", type(error).__name__, error)
+                    self._failed.emit(f"utterance not transcribed: {error}")
+            timing["transcribed"] = time.time()
+            timing["compute_s"] = segment.compute_s
+            self._text_ready.emit(job, segment, timing)
