@@ -150,6 +150,11 @@ def _start_sources(
             baresip.start()
         log_stage("source_baresip", host=telephony.baresip_host, port=telephony.baresip_port)
         started.append(baresip)
+        if telephony.transcribe:
+            speech = _start_transcription(service, data_dir, telephony, log_stage)
+            tray.set_source_state("transcription", "listening" if speech is not None else "error")
+            if speech is not None:
+                started.append(speech)
     api = EventApi(service, data_dir, telephony, parent=service)
     if api.enabled:
         api.failed.connect(lambda _message: tray.set_source_state("API", "error"))
@@ -161,6 +166,28 @@ def _start_sources(
         else:
             tray.set_source_state("API", "error")
     return started
+
+
+def _start_transcription(service: object, data_dir: Path, telephony: Any, log_stage: Callable[..., None]) -> Any:
+    """Local transcription of both sides of baresip's calls, or None (logged) when the model is not installed."""
+    from desktop.core.errors import NotFoundError
+    from desktop.core.models import model_dir, models_root
+    from desktop.services.calls import CallService
+    from desktop.services.transcription import TranscriptionService
+
+    assert isinstance(service, CallService)
+    try:
+        folder = model_dir(models_root=models_root(data_dir))
+    except NotFoundError as error:
+        log.warning("no transcription: %s", error)
+        return None
+    recordings = Path(telephony.recordings_dir) if telephony.recordings_dir else data_dir / "recordings"
+    recordings.mkdir(parents=True, exist_ok=True, mode=0o700)
+    speech = TranscriptionService(service, folder, recordings, parent=service)
+    speech.transcription_failed.connect(lambda message: log.warning("transcription: %s", message))
+    speech.preload()
+    log_stage("source_transcription", recordings=str(recordings))
+    return speech
 
 
 def _station(settings: Settings, *, demo: bool) -> object:

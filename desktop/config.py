@@ -44,6 +44,10 @@ class Telephony(BaseModel):
     baresip_port: int = Field(default=4444, ge=1, le=65535)
     #: What an outbound dial to someone who may not be called does: ``warn`` (loud banner) or ``hangup``.
     on_forbidden_dial: Literal["warn", "hangup"] = "warn"
+    #: Transcribe calls locally from baresip's recordings (its ``sndfile`` module writing to ``recordings_dir``).
+    transcribe: bool = True
+    #: Where baresip's ``snd_path`` points; empty means ``<data folder>/recordings``.
+    recordings_dir: str | None = None
     #: Port of the local event API on 127.0.0.1; 0 picks a free one (written, with the token, in the data folder).
     api_port: int = Field(default=0, ge=0, le=65535)
 
