@@ -19,7 +19,7 @@ def add_speech_commands(subparsers: Any, common_parent: argparse.ArgumentParser)
     parser.add_argument("file", help="16-bit PCM WAV, any rate, mono or stereo")
     parser.add_argument("--speaker", choices=("customer", "agent"), default="customer")
     parser.add_argument("--model-dir", help="an installed model folder (default: the installed whisper-base)")
-    parser.add_argument("--beam-size", type=int, default=5)
+    parser.add_argument("--beam-size", type=int, default=5, help="beam width (1: greedy, faster)")
     parser.set_defaults(handler=cmd_transcribe)
 
 

@@ -36,8 +36,8 @@ SPOKEN = (
 )
 CARD_DIGITS = "4970101234567893"  # a Luhn-valid test card (tests/data/calls/call-06.json)
 CARD_SPOKEN = "Ma carte, c'est quatre neuf sept zéro, un zéro un deux, trois quatre cinq six, sept huit neuf trois."
-# Calibrated on this text through the whole call (G.722, espeak-ng, Whisper base int8 beam 5): 0.42 measured
-# (0.33 to 0.53 on the plain file, tests/unit/core/speech); 0.6 fails a broken pipeline (8 kHz
+# Calibrated on this text through the whole call (G.722, espeak-ng, Whisper base int8 beam 5): 0.42 measured with
+# the 30 s encoder window, 0.34 with the app's short window (0.33 to 0.53 on the plain file, tests/unit/core/speech); 0.6 fails a broken pipeline (8 kHz
 # taken as 16 kHz, lost or cut audio, English decoding: 0.9 to 1.0) and passes the synthetic voice's own errors.
 WER_MAX = 0.6
 

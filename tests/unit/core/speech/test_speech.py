@@ -7,6 +7,7 @@ import struct
 import threading
 import time
 import wave
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +17,11 @@ from desktop.core.errors import InputError
 from desktop.core.speech.audio import AudioChunk, CaptureSource, GrowingWavSource, WavFileSource, parse_wav_header
 from desktop.core.speech.scoring import normalise, word_error_rate
 from desktop.core.speech.transcriber import Transcriber, resample, transcribe_source
-from desktop.core.speech.vad import cut_utterances
+from desktop.core.speech.vad import VadSettings, cut_utterances
 from tests.speech_support import install_whisper, speak
 
 RATE = 8000
+SPLIT = VadSettings(split_after_s=5.0, max_utterance_s=8.0)
 
 
 def tone(seconds: float, rate: int = RATE, level: float = 0.3) -> np.ndarray:
@@ -162,9 +164,21 @@ def test_utterances_are_cut_on_silence_with_their_times() -> None:
     assert found[0].decided_at == pytest.approx(2.0, abs=0.05)  # end + hangover 0.5 s
 
 
-def test_long_speech_is_cut_at_the_longest_utterance() -> None:
-    found = list(cut_utterances([AudioChunk(tone(32), RATE, 0.0)]))
-    assert [round(u.end - u.start) for u in found] == [15, 15, 2]
+def test_long_speech_without_pause_is_cut_at_its_quietest_frame_past_5_s() -> None:
+    audio = tone(20)
+    dip = 216 * 240  # the 30 ms frame from 6.48 s, 18 dB quieter: still voiced, no pause
+    audio[dip : dip + 240] //= 8
+    found = list(cut_utterances([AudioChunk(audio, RATE, 0.0)], SPLIT))
+    assert found[0].end == pytest.approx(6.51) and found[0].decided_at == pytest.approx(8.0, abs=0.05)
+    assert all(5.0 <= u.end - u.start <= 8.0 for u in found[:-1])  # the rest: a steady tone, cut past 5 s
+    assert all(later.start == pytest.approx(earlier.end) for earlier, later in pairwise(found))
+    assert sum(len(u.samples) for u in found) == len(audio) // 240 * 240  # whole frames: none lost or doubled
+
+
+def test_past_5_s_a_short_pause_ends_the_utterance() -> None:
+    audio = np.concatenate((tone(3), silence(0.15), tone(3), silence(0.15), tone(1), silence(1)))
+    found = list(cut_utterances([AudioChunk(audio, RATE, 0.0)], SPLIT))
+    assert [round(u.end, 1) for u in found] == [6.2, 7.3]  # the first pause is too early, the second ends it
 
 
 def test_resample_keeps_duration_and_tone() -> None:
