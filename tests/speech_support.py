@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.baresip_pair import BaresipUnavailable, ensure_baresip
+
 
 def install_whisper(root: Path) -> Path:
     """Whisper base installed by the app's own installer into ``root`` from this machine's packages only."""
@@ -24,9 +26,11 @@ def install_whisper(root: Path) -> Path:
 
 def speak(text: str, path: Path, *, rate: int, speed: int = 150, pad_s: tuple[float, float] = (0.0, 0.0)) -> Path:
     """French speech by espeak-ng, as mono s16 at ``rate`` (sox), with silence before/after."""
-    for tool in ("espeak-ng", "sox"):
-        if not shutil.which(tool):
-            pytest.fail(f"{tool} is required (apt-get install -y --no-install-recommends espeak-ng sox)")
+    if not (shutil.which("espeak-ng") and shutil.which("sox")):
+        try:  # a fresh machine: the Debian packages are installed here, as the baresip tests do
+            ensure_baresip()
+        except BaresipUnavailable as error:
+            pytest.fail(f"espeak-ng and sox are required (apt-get install -y espeak-ng sox): {error}")
     raw = path.with_suffix(".raw.wav")
     subprocess.run(["espeak-ng", "-v", "fr", "-s", str(speed), "-w", str(raw), text], check=True, timeout=60)
     convert = ["sox", str(raw), "-r", str(rate), "-c", "1", "-b", "16", "-e", "signed-integer", str(path)]

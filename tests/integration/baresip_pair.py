@@ -36,9 +36,10 @@ class BaresipUnavailable(RuntimeError):
 
 
 def ensure_baresip() -> str:
-    """The path of ``baresip``, installing Debian's baresip-core (and sox, espeak-ng) when missing."""
+    """The path of ``baresip``, installing Debian's baresip-core, sox and espeak-ng when any is missing (the
+    speech tests need all three; as root, the way CI runs; otherwise the error says what to install)."""
     found = shutil.which("baresip")
-    if found and shutil.which("sox"):
+    if found and shutil.which("sox") and shutil.which("espeak-ng"):
         return found
     log: list[str] = []
     for command in (
@@ -60,8 +61,8 @@ def ensure_baresip() -> str:
         if done.returncode != 0:
             raise BaresipUnavailable("\n".join(log))
     found = shutil.which("baresip")
-    if not found or not shutil.which("sox"):
-        raise BaresipUnavailable("installed, but baresip or sox is still not on PATH\n" + "\n".join(log))
+    if not found or not shutil.which("sox") or not shutil.which("espeak-ng"):
+        raise BaresipUnavailable("installed, but baresip, sox or espeak-ng is still not on PATH\n" + "\n".join(log))
     return found
 
 
