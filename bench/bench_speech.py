@@ -117,13 +117,16 @@ def offline(model: Path, folder: Path, per_call: int, settings: list[str], cores
     return results
 
 
-def live(model: Path, folder: Path, count: int) -> dict[str, Any]:
+def live(
+    model: Path, folder: Path, count: int, beam: int | None = None, hangover: float | None = None
+) -> dict[str, Any]:
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 
     from desktop.config import Telephony
     from desktop.core.assist.playbook import load_playbook
     from desktop.core.consent.policy import load_policy
-    from desktop.core.speech.transcriber import Transcriber
+    from desktop.core.speech.transcriber import DecodeOptions, Transcriber
+    from desktop.core.speech.vad import VadSettings
     from desktop.core.store.db import open_store
     from desktop.core.telephony.session import StationDefaults
     from desktop.services.calls import CallService
@@ -143,9 +146,11 @@ def live(model: Path, folder: Path, count: int) -> dict[str, Any]:
     computes: list[float] = []
     with open_store(folder / "data") as store:
         service = CallService(store.conn, load_policy(), load_playbook(), defaults)
-        transcriber = Transcriber(model)
+        options = DecodeOptions() if beam is None else DecodeOptions(beam_size=beam)
+        transcriber = Transcriber(model, options)
         transcriber.load()
-        speech = TranscriptionService(service, None, folder / "rec", transcriber=transcriber)
+        vad = VadSettings() if hangover is None else VadSettings(hangover_s=hangover)
+        speech = TranscriptionService(service, None, folder / "rec", transcriber=transcriber, vad=vad)
         done = {"flag": False}
 
         def on_segment(_session: object, _segment: object, timing: dict[str, float]) -> None:
@@ -183,6 +188,8 @@ def live(model: Path, folder: Path, count: int) -> dict[str, Any]:
     ordered = sorted(latencies)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else float("nan")
     return {
+        "beam": options.beam_size,
+        "hangover_s": vad.hangover_s,
         "utterances": count,
         "segments": len(latencies),
         "median_s": statistics.median(latencies) if latencies else float("nan"),
@@ -219,9 +226,10 @@ def report(results: list[dict[str, Any]], live_result: dict[str, Any] | None, ar
     if live_result:
         lines += [
             "",
-            "Live pipeline (real baresip pair, G.722, recordings followed, the app's settings: VAD hangover"
-            f" {VadSettings().hangover_s} s, cap {VadSettings().max_utterance_s} s, int8 beam"
-            f" {DecodeOptions().beam_size}, encoder window utterance + {DecodeOptions().window_pad_s} s):",
+            "Live pipeline (real baresip pair, G.722, recordings followed; VAD hangover"
+            f" {live_result['hangover_s']} s, cap {VadSettings().max_utterance_s} s, int8 beam"
+            f" {live_result['beam']}, encoder window utterance + {DecodeOptions().window_pad_s} s;"
+            f" the app's: hangover {VadSettings().hangover_s} s, beam {DecodeOptions().beam_size}):",
             "",
             "| utterances | segments | median | p95 | max | model compute median |",
             "|---|---|---|---|---|---|",
@@ -243,10 +251,12 @@ def main() -> int:
     parser.add_argument(
         "--settings",
         default="int8:5,int8:1,int8:5:full,int8:1:full",
-        help="compute_type:beam[:full], comma-separated (full: the 30 s encoder window)",
+        help="compute_type:beam[:full], comma-separated (full: the 30 s encoder window); '' = no offline part",
     )
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--live", type=int, default=8, help="utterances in the live call (0: none)")
+    parser.add_argument("--live-beam", type=int, help="beam size of the live part (default: the app's)")
+    parser.add_argument("--live-hangover", type=float, help="VAD hangover (s) of the live part (default: the app's)")
     parser.add_argument("--out", help="also write the report here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-speech-") as temp:
@@ -257,8 +267,9 @@ def main() -> int:
             from desktop.core.models import install
 
             model = install("whisper-base", folder / "models", offline_only=True)
-        results = offline(model, folder, args.per_call, args.settings.split(","), args.cores)
-        live_result = live(model, folder, args.live) if args.live else None
+        settings = [x for x in args.settings.split(",") if x]
+        results = offline(model, folder, args.per_call, settings, args.cores)
+        live_result = live(model, folder, args.live, args.live_beam, args.live_hangover) if args.live else None
     text = report(results, live_result, args)
     print(text)
     if args.out:

@@ -119,6 +119,7 @@ def test_customer_speech_is_transcribed_live_and_the_card_never_stored(
     card_start = sf_duration(tmp_path / "spoken.wav") - 0.75  # in the silence before the card number
     spoken_part = " ".join(t for _sp, start, _e, t in rows if start < card_start)
     wer = word_error_rate(SPOKEN, spoken_part)
+    print(f"call WER {wer:.2f}: {spoken_part}")  # shown by pytest -rP
     assert wer <= WER_MAX, (wer, customer_text)
     assert {"sujet", "merci", "liste"} <= set(normalise(customer_text)), customer_text
     # The card number never reaches the database in clear: neither its digits nor any long run of digits.
