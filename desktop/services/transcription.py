@@ -103,6 +103,7 @@ class TranscriptionService(QObject):
         self.jobs: dict[str, CallJob] = {}
         self._queue: queue.Queue[_Work | None] = queue.Queue()
         self._model_thread: threading.Thread | None = None
+        self._preload_thread: threading.Thread | None = None
         self._stopped = False
         self._text_ready.connect(self._on_text_ready, Qt.ConnectionType.QueuedConnection)
         self._follower_done.connect(self._on_follower_done, Qt.ConnectionType.QueuedConnection)
@@ -115,7 +116,8 @@ class TranscriptionService(QObject):
     def preload(self) -> None:
         """Load the model on the model thread now, so that the first utterance does not wait for it."""
         self._ensure_model_thread()
-        threading.Thread(target=self._preload, name="speech-preload", daemon=True).start()
+        self._preload_thread = threading.Thread(target=self._preload, name="speech-preload", daemon=True)
+        self._preload_thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Cancel every call's transcription and end the threads (app quit); idempotent."""
@@ -132,6 +134,10 @@ class TranscriptionService(QObject):
                 thread.join(max(0.0, deadline - time.monotonic()))
         if self._model_thread is not None:
             self._model_thread.join(max(0.0, deadline - time.monotonic()))
+        if self._preload_thread is not None:
+            # A model still loading when the app quits: CTranslate2's own threads must end before the
+            # interpreter does, or the process aborts ("terminate called without an active exception").
+            self._preload_thread.join(max(0.0, deadline - time.monotonic()))
 
     # -- GUI thread ------------------------------------------------------------------------------------------
 
