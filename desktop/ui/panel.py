@@ -32,10 +32,11 @@ from desktop.core.assist.disclosure import Disclosure
 from desktop.core.assist.playbook import Suggestion
 from desktop.core.assist.summary import Summary
 from desktop.core.consent.phone import mask
+from desktop.core.store.consents import ConsentProof, consent_proof
 from desktop.core.telephony.session import CallSession
 from desktop.paths import assets_dir
 from desktop.services.calls import CallService
-from desktop.ui.widgets.banner import ConsentBanner, ConsentProof, consent_proof
+from desktop.ui.widgets.banner import ConsentBanner
 from desktop.ui.widgets.call_info import CallInfo
 from desktop.ui.widgets.checklist import DisclosureChecklist
 from desktop.ui.widgets.suggestions import REPLY_METHOD_WORDS, SHORTCUT_COUNT, SuggestionList, fill_placeholders

@@ -220,3 +220,75 @@ def _first_withdrawal(withdrawals: list[tuple[str, str]], collected_at: str | No
 
 def _bool(value: int | None) -> bool | None:
     return None if value is None else bool(value)
+
+
+# -- the proof the banner shows ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsentProof:
+    """What the agent can tell a customer who asks where their number comes from."""
+
+    consent_id: str
+    professional: str
+    products: tuple[str, ...]
+    collected_at: dt.datetime | None
+    method: str | None
+    affirmative_act: bool | None
+    pre_ticked: bool | None
+    evidence_ref: str | None
+    text_shown: str | None
+    content_hash: str
+    # The latest withdrawal or objection on record for this professional, if any.
+    withdrawn_at: dt.datetime | None = None
+
+
+def consent_proof(
+    conn: sqlite3.Connection, number: str, professional: str, product: str | None = None
+) -> ConsentProof | None:
+    """The consent of ``number`` to ``professional`` that the banner shows as proof (read only: no ledger entry).
+
+    The latest one covering ``product`` if any, else the latest one to this professional; None if none.
+    """
+    key = professional_key(professional)
+    rows = conn.execute(
+        "SELECT uid, content_hash, professional, products, collected_at, method, affirmative_act, pre_ticked,"
+        " evidence_ref, text_shown, id FROM consents WHERE number = ? AND professional_key = ?",
+        (number, key),
+    ).fetchall()
+    if not rows:
+        return None
+
+    def rank(row: tuple[object, ...]) -> tuple[bool, dt.datetime, int]:
+        products = json.loads(str(row[3]))
+        collected = _instant(row[4]) or dt.datetime.min.replace(tzinfo=dt.UTC)
+        return (product is not None and product in products, collected, int(str(row[10])))
+
+    uid, digest, name, products, collected, method, affirmative, pre_ticked, evidence, text, _id = max(rows, key=rank)
+    withdrawn = conn.execute(
+        "SELECT at FROM consent_events WHERE number = ? AND professional_key = ? AND kind IN ('withdrawn', 'objection')"
+        " AND (consent_uid IS NULL OR consent_uid = ?) ORDER BY seq DESC LIMIT 1",
+        (number, key, uid),
+    ).fetchone()
+    return ConsentProof(
+        consent_id=uid,
+        professional=name,
+        products=tuple(json.loads(products)),
+        collected_at=_instant(collected),
+        method=method,
+        affirmative_act=None if affirmative is None else bool(affirmative),
+        pre_ticked=None if pre_ticked is None else bool(pre_ticked),
+        evidence_ref=evidence,
+        text_shown=text,
+        content_hash=digest,
+        withdrawn_at=_instant(withdrawn[0]) if withdrawn else None,
+    )
+
+
+def _instant(value: object) -> dt.datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None

@@ -13,12 +13,12 @@ from desktop.core.assist.disclosure import Disclosure
 from desktop.core.assist.playbook import Suggestion
 from desktop.core.assist.summary import NextStep, Summary
 from desktop.core.errors import InputError
+from desktop.core.store.consents import consent_proof
 from desktop.core.store.db import Store
 from desktop.core.telephony.session import CallSession, Segment
 from desktop.ui import keep_singletons_alive
 from desktop.ui.i18n import normalize_language, translation_file
 from desktop.ui.panel import load_stylesheet
-from desktop.ui.widgets.banner import consent_proof
 from desktop.ui.widgets.checklist import DisclosureChecklist
 from desktop.ui.widgets.durations import split_duration
 from desktop.ui.widgets.elided_label import ElidedLabel
