@@ -4,112 +4,112 @@
 <context>
     <name>AgentPanel</name>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="162"/>
+        <location filename="../../desktop/ui/panel.py" line="163"/>
         <source>Opposition</source>
         <translation>Objection</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="164"/>
+        <location filename="../../desktop/ui/panel.py" line="165"/>
         <source>Le client s&apos;oppose à toute prospection de {professional}. L&apos;enregistrer maintenant ?</source>
         <translation>The customer objects to any marketing by {professional}. Record it now?</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="168"/>
+        <location filename="../../desktop/ui/panel.py" line="169"/>
         <source>Enregistrer l&apos;opposition</source>
         <translation>Record the objection</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="170"/>
+        <location filename="../../desktop/ui/panel.py" line="171"/>
         <source>Retrait du consentement</source>
         <translation>Consent withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="173"/>
+        <location filename="../../desktop/ui/panel.py" line="174"/>
         <source>Le client retire son consentement à être appelé par {professional}. L&apos;enregistrer maintenant ?</source>
         <translation>The customer withdraws their consent to be called by {professional}. Record it now?</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="176"/>
+        <location filename="../../desktop/ui/panel.py" line="177"/>
         <source>Enregistrer le retrait</source>
         <translation>Record the withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="177"/>
+        <location filename="../../desktop/ui/panel.py" line="178"/>
         <source>Le bandeau passe à INTERDIT : plus aucune offre commerciale.</source>
         <translation>The banner turns FORBIDDEN: no more commercial offers.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="179"/>
+        <location filename="../../desktop/ui/panel.py" line="180"/>
         <source>Annuler</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="232"/>
+        <location filename="../../desktop/ui/panel.py" line="233"/>
         <source>[votre prénom]</source>
         <translation>[your first name]</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="233"/>
+        <location filename="../../desktop/ui/panel.py" line="234"/>
         <source>[entreprise]</source>
         <translation>[company]</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="234"/>
+        <location filename="../../desktop/ui/panel.py" line="235"/>
         <source>[date de l&apos;accord]</source>
         <translation>[date of consent]</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="235"/>
+        <location filename="../../desktop/ui/panel.py" line="236"/>
         <source>[moyen de l&apos;accord]</source>
         <translation>[how consent was given]</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="236"/>
+        <location filename="../../desktop/ui/panel.py" line="237"/>
         <source>[référence de la preuve]</source>
         <translation>[proof reference]</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="237"/>
+        <location filename="../../desktop/ui/panel.py" line="238"/>
         <source>[récapitulatif de l&apos;offre]</source>
         <translation>[recap of the offer]</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="405"/>
+        <location filename="../../desktop/ui/panel.py" line="406"/>
         <source>Ctrl+Maj+Entrée</source>
         <translation>Ctrl+Shift+Enter</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="406"/>
+        <location filename="../../desktop/ui/panel.py" line="407"/>
         <source>Échap</source>
         <translation>Esc</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="407"/>
+        <location filename="../../desktop/ui/panel.py" line="408"/>
         <source>Ctrl+Maj+R</source>
         <translation>Ctrl+Shift+R</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="408"/>
+        <location filename="../../desktop/ui/panel.py" line="409"/>
         <source>Ctrl+Maj+O</source>
         <translation>Ctrl+Shift+O</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="418"/>
+        <location filename="../../desktop/ui/panel.py" line="419"/>
         <source>Appel</source>
         <translation>Call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="425"/>
+        <location filename="../../desktop/ui/panel.py" line="426"/>
         <source>Résumé en attente ·{number}</source>
         <translation>Pending summary ·{number}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="427"/>
+        <location filename="../../desktop/ui/panel.py" line="428"/>
         <source>Résumé ·{number}</source>
         <translation>Summary ·{number}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="430"/>
+        <location filename="../../desktop/ui/panel.py" line="431"/>
         <source>Résumé à valider de l&apos;appel {number}</source>
         <translation>Summary to validate for call {number}</translation>
     </message>
@@ -206,243 +206,243 @@
 <context>
     <name>ConsentBanner</name>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="351"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="279"/>
         <source>AUTORISÉ</source>
         <translation>ALLOWED</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="352"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="280"/>
         <source>CONTRAT SEULEMENT</source>
         <translation>CONTRACT ONLY</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="353"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="281"/>
         <source>INTERDIT</source>
         <translation>FORBIDDEN</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="356"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="284"/>
         <source>AUCUN APPEL</source>
         <translation>NO CALL</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="357"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="285"/>
         <source>À VÉRIFIER</source>
         <translation>TO CHECK</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="363"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="291"/>
         <source>HORS DÉMARCHAGE</source>
         <translation>NOT CANVASSING</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="364"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="292"/>
         <source>DÉMARCHAGE</source>
         <translation>CANVASSING</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="368"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="296"/>
         <source>formulaire web</source>
         <translation>web form</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="369"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="297"/>
         <source>papier signé</source>
         <translation>signed paper</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="370"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="298"/>
         <source>en magasin</source>
         <translation>in store</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="371"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="299"/>
         <source>e-mail</source>
         <translation>email</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="372"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="300"/>
         <source>appel téléphonique</source>
         <translation>phone call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="373"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="301"/>
         <source>appel enregistré</source>
         <translation>recorded call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="374"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="302"/>
         <source>fichier d&apos;un partenaire</source>
         <translation>partner&apos;s file</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="379"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="307"/>
         <source>Retrait du consentement</source>
         <translation>Consent withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="381"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="309"/>
         <source>Le client retire son consentement : enregistré après confirmation ({keys})</source>
         <translation>The customer withdraws consent: recorded after confirmation ({keys})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="385"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="313"/>
         <source>Opposition</source>
         <translation>Objection</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="387"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="315"/>
         <source>Le client s&apos;oppose à la prospection : enregistré après confirmation ({keys})</source>
         <translation>The customer objects to marketing: recorded after confirmation ({keys})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="391"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="319"/>
         <source>Confirmer</source>
         <translation>Confirm</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="393"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="321"/>
         <source>Enregistrer ce que le client a dit ({keys})</source>
         <translation>Record what the customer said ({keys})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="395"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="323"/>
         <source>Ignorer</source>
         <translation>Dismiss</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="397"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="325"/>
         <source>Ce n&apos;était pas un retrait : rien n&apos;est enregistré ({keys})</source>
         <translation>Not a withdrawal: nothing is recorded ({keys})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="400"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="328"/>
         <source>{confirm} : confirmer · {dismiss} : ignorer</source>
         <translation>{confirm}: confirm · {dismiss}: dismiss</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="420"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="348"/>
         <source>Verdict : {words}</source>
         <translation>Verdict: {words}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="425"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="353"/>
         <source>Numéro inconnu : aucune offre commerciale sans vérification.</source>
         <translation>Unknown number: no commercial offer without checking.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="427"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="355"/>
         <source>En attente d&apos;un appel.</source>
         <translation>Waiting for a call.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="431"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="359"/>
         <source>Raisons ({count})</source>
         <translation>Reasons ({count})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="434"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="362"/>
         <source>Toutes les raisons de la décision, avec leur règle</source>
         <translation>Every reason for the decision, with its rule</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="448"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="376"/>
         <source>Preuve</source>
         <translation>Proof</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="449"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="377"/>
         <source>Le consentement enregistré : à qui, quand, comment, preuve, texte</source>
         <translation>The consent on record: to whom, when, how, evidence, text</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="469"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="397"/>
         <source>{days} j {clock}</source>
         <translation>{days} d {clock}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="471"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="399"/>
         <source>Réévaluation…</source>
         <translation>Re-evaluating…</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="473"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="401"/>
         <source>Réévalué à {when} · dans {span}</source>
         <translation>Re-evaluated at {when} · in {span}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="475"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="403"/>
         <source>Valable jusqu&apos;à {when} · encore {span}</source>
         <translation>Valid until {when} · {span} left</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="484"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="412"/>
         <source>Opposition détectée : « {quote} » — Confirmer ?</source>
         <translation>Objection detected: “{quote}” — Confirm?</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="486"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="414"/>
         <source>Retrait détecté : « {quote} » — Confirmer ?</source>
         <translation>Withdrawal detected: “{quote}” — Confirm?</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="508"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="436"/>
         <source>Décision</source>
         <translation>Decision</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="511"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="439"/>
         <source>Aucun consentement enregistré pour ce numéro et ce professionnel.</source>
         <translation>No consent on record for this number and this professional.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="519"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="447"/>
         <source>, case pré-cochée</source>
         <translation>, pre-ticked box</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="521"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="449"/>
         <source>, acte positif du client</source>
         <translation>, customer&apos;s affirmative act</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="522"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="450"/>
         <source>Donné à</source>
         <translation>Given to</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="523"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="451"/>
         <source>Pour</source>
         <translation>For</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="524"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="452"/>
         <source>Le</source>
         <translation>On</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="525"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="453"/>
         <source>Comment</source>
         <translation>How</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="526"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="454"/>
         <source>Preuve</source>
         <comment>proof row: reference of the evidence</comment>
         <translation>Evidence</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="527"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="455"/>
         <source>Texte affiché</source>
         <translation>Text shown</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="528"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="456"/>
         <source>Empreinte</source>
         <translation>Fingerprint</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="530"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="458"/>
         <source>Retiré le</source>
         <translation>Withdrawn on</translation>
     </message>
@@ -818,147 +818,152 @@
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="129"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="131"/>
         <source>Paramètres du poste</source>
         <translation>Station settings</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="131"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="133"/>
         <source>&amp;Entreprise (professionnel)</source>
         <translation>&amp;Company (professional)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="132"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="134"/>
         <source>&amp;Numéro présenté</source>
         <translation>&amp;Caller ID</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="133"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="135"/>
         <source>Produit par &amp;défaut</source>
         <translation>&amp;Default product</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="134"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="136"/>
         <source>Identifiant &amp;agent</source>
         <translation>&amp;Agent id</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="135"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="137"/>
         <source>&amp;Langue</source>
         <translation>&amp;Language</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="136"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="138"/>
         <source>&amp;Fenêtre</source>
         <translation>&amp;Window</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="140"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="142"/>
         <source>Toujours au premier plan (au-dessus du softphone)</source>
         <translation>Always on top (above the softphone)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="141"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="143"/>
         <source>ex. ACME Énergie SAS</source>
         <translation>e.g. ACME Énergie SAS</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="142"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="144"/>
         <source>ex. 01 62 00 00 01 ou +33162000001</source>
         <translation>e.g. 01 62 00 00 01 or +33162000001</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="143"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="145"/>
         <source>ex. electricity</source>
         <translation>e.g. electricity</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="144"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="146"/>
         <source>ex. agent-7</source>
         <translation>e.g. agent-7</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="145"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="147"/>
         <source>La langue change au prochain démarrage.</source>
         <translation>The language changes at the next start.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="146"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="148"/>
         <source>Téléphonie (au prochain démarrage)</source>
         <translation>Telephony (at the next start)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="149"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="151"/>
         <source>&amp;Sources</source>
         <translation>&amp;Sources</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="149"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="151"/>
         <source>&amp;baresip (ctrl_tcp)</source>
         <translation>&amp;baresip (ctrl_tcp)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="149"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="151"/>
         <source>Appel sortant &amp;interdit</source>
         <translation>&amp;Forbidden outbound call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="153"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="155"/>
         <source>Commandes</source>
         <translation>Commands</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="153"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="155"/>
         <source>API locale</source>
         <translation>Local API</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="156"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="158"/>
         <source>Le softphone lance « agent-assist event … » à chaque appel (MicroSIP et semblables).</source>
         <translation>The softphone runs “agent-assist event …” on each call (MicroSIP and similar).</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="158"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="160"/>
         <source>API HTTP locale (127.0.0.1, jeton) pour numéroteurs et CTI.</source>
         <translation>Local HTTP API (127.0.0.1, token) for diallers and CTI.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="159"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="161"/>
         <source>Se connecter au softphone au démarrage</source>
         <translation>Connect to the softphone at start</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="160"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="162"/>
+        <source>Transcrire les appels sur ce poste (enregistrements de baresip)</source>
+        <translation>Transcribe calls on this station (baresip recordings)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="163"/>
         <source>Avertir (bandeau rouge)</source>
         <translation>Warn (red banner)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="161"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="164"/>
         <source>Raccrocher automatiquement</source>
         <translation>Hang up automatically</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="162"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="165"/>
         <source>Enregistrer</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="163"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="166"/>
         <source>Annuler</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="196"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="200"/>
         <source>Numéro présenté invalide : « {number} ».</source>
         <translation>Invalid caller ID: “{number}”.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="206"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="210"/>
         <source>Adresse de baresip manquante.</source>
         <translation>baresip&apos;s address is missing.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="234"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="239"/>
         <source>Impossible d&apos;enregistrer les paramètres : {error}</source>
         <translation>Cannot save the settings: {error}</translation>
     </message>

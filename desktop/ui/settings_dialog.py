@@ -63,6 +63,7 @@ class SettingsDialog(QDialog):
         self.baresip_port = QSpinBox(self.telephony_box)
         self.baresip_port.setRange(1, 65535)
         self.auto_connect = QCheckBox(self.telephony_box)
+        self.transcribe = QCheckBox(self.telephony_box)
         self.on_forbidden = QComboBox(self.telephony_box)
         self.on_forbidden.addItem("", "warn")
         self.on_forbidden.addItem("", "hangup")
@@ -78,6 +79,7 @@ class SettingsDialog(QDialog):
         self.telephony_form.addRow(self._telephony_labels[0], sources_row)
         self.telephony_form.addRow(self._telephony_labels[1], address_row)
         self.telephony_form.addRow("", self.auto_connect)
+        self.telephony_form.addRow("", self.transcribe)
         self.telephony_form.addRow(self._telephony_labels[2], self.on_forbidden)
         self._telephony_labels[0].setBuddy(self.source_checks["baresip"])
         self._telephony_labels[1].setBuddy(self.baresip_host)
@@ -157,6 +159,7 @@ class SettingsDialog(QDialog):
         )
         self.source_checks["api"].setToolTip(self.tr("API HTTP locale (127.0.0.1, jeton) pour numéroteurs et CTI."))
         self.auto_connect.setText(self.tr("Se connecter au softphone au démarrage"))
+        self.transcribe.setText(self.tr("Transcrire les appels sur ce poste (enregistrements de baresip)"))
         self.on_forbidden.setItemText(0, self.tr("Avertir (bandeau rouge)"))
         self.on_forbidden.setItemText(1, self.tr("Raccrocher automatiquement"))
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("Enregistrer"))
@@ -181,6 +184,7 @@ class SettingsDialog(QDialog):
         self.baresip_host.setText(telephony.baresip_host)
         self.baresip_port.setValue(telephony.baresip_port)
         self.auto_connect.setChecked(telephony.auto_connect)
+        self.transcribe.setChecked(telephony.transcribe)
         self.on_forbidden.setCurrentIndex(max(self.on_forbidden.findData(telephony.on_forbidden_dial), 0))
 
     # -- saving ------------------------------------------------------------------------------------------------
@@ -210,6 +214,7 @@ class SettingsDialog(QDialog):
                 "baresip_host": host,
                 "baresip_port": self.baresip_port.value(),
                 "auto_connect": self.auto_connect.isChecked(),
+                "transcribe": self.transcribe.isChecked(),
                 "on_forbidden_dial": self.on_forbidden.currentData(),
             }
         )

@@ -44,7 +44,7 @@ def test_opens_with_the_stored_settings(dialog: SettingsDialog) -> None:
         "api",
     ]
     assert (dialog.baresip_host.text(), dialog.baresip_port.value()) == ("127.0.0.1", 4444)
-    assert dialog.auto_connect.isChecked()
+    assert dialog.auto_connect.isChecked() and dialog.transcribe.isChecked()
     assert dialog.on_forbidden.currentText() == "Avertir (bandeau rouge)"
 
 
@@ -52,11 +52,16 @@ def test_telephony_settings_are_saved(qtbot: QtBot, dialog: SettingsDialog, data
     dialog.source_checks["baresip"].setChecked(False)
     dialog.baresip_port.setValue(4455)
     dialog.auto_connect.setChecked(False)
+    dialog.transcribe.setChecked(False)
     dialog.on_forbidden.setCurrentIndex(dialog.on_forbidden.findData("hangup"))
     with qtbot.waitSignal(dialog.settings_saved):
         qtbot.mouseClick(save_button(dialog), Qt.MouseButton.LeftButton)  # type: ignore[arg-type]
     assert load_settings(data_dir).telephony == Telephony(
-        sources=("hooks", "api"), baresip_port=4455, auto_connect=False, on_forbidden_dial="hangup"
+        sources=("hooks", "api"),
+        baresip_port=4455,
+        auto_connect=False,
+        transcribe=False,
+        on_forbidden_dial="hangup",
     )
 
 
