@@ -12,6 +12,7 @@ entry). A test checks the bytes of both. docs/imports.md has the formats and the
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import csv
 import datetime as dt
@@ -581,7 +582,7 @@ def _read_jsonl(handle: BinaryIO, name: str, columns: tuple[Column, ...]) -> Ite
 # -- sinks: what each kind does with its records -----------------------------------------------------------------
 
 
-class _Sink:
+class _Sink(abc.ABC):
     kind = ""
     columns: tuple[Column, ...] = ()
     own_references = False  # every row it writes refers only to rows it has written or found: no foreign key checks
@@ -606,11 +607,12 @@ class _Sink:
         self.changed = self.changed or bool(summary.inserted or summary.updated)
         return summary
 
+    @abc.abstractmethod
     def add(self, line: int, values: list[Any]) -> None:
-        raise NotImplementedError
+        """Take one validated line of the file."""
 
-    def finish(self) -> None:
-        pass
+    def finish(self) -> None:  # noqa: B027 (a hook: most kinds have nothing left to write at the end)
+        """After the last line: write what was held back (the default holds nothing)."""
 
 
 def _hash_uid(*parts: Any) -> str:
@@ -980,8 +982,9 @@ class _Upserts(_Sink):
         self.summary.duplicates += self.summary.rows - applied
         self.conn.execute("DROP TABLE temp.import_upserts")
 
+    @abc.abstractmethod
     def upsert(self, line: int, key: str, row: tuple[Any, ...]) -> None:
-        raise NotImplementedError
+        """Write the last line of the file for ``key`` if it changes what is stored."""
 
 
 class _Contracts(_Upserts):
