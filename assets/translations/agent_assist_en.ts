@@ -526,52 +526,52 @@
 <context>
     <name>InteractionTableModel</name>
     <message>
-        <location filename="../../desktop/ui/review.py" line="195"/>
+        <location filename="../../desktop/ui/review.py" line="124"/>
         <source>Date</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="196"/>
+        <location filename="../../desktop/ui/review.py" line="125"/>
         <source>Durée</source>
         <translation>Duration</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="197"/>
+        <location filename="../../desktop/ui/review.py" line="126"/>
         <source>Agent</source>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="198"/>
+        <location filename="../../desktop/ui/review.py" line="127"/>
         <source>Numéro</source>
         <translation>Number</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="199"/>
+        <location filename="../../desktop/ui/review.py" line="128"/>
         <source>Sens</source>
         <translation>Direction</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="200"/>
+        <location filename="../../desktop/ui/review.py" line="129"/>
         <source>Verdict</source>
         <translation>Verdict</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="201"/>
+        <location filename="../../desktop/ui/review.py" line="130"/>
         <source>Issue</source>
         <translation>Outcome</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="202"/>
+        <location filename="../../desktop/ui/review.py" line="131"/>
         <source>Retrait</source>
         <translation>Withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="203"/>
+        <location filename="../../desktop/ui/review.py" line="132"/>
         <source>État</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="240"/>
+        <location filename="../../desktop/ui/review.py" line="169"/>
         <source>Oui</source>
         <translation>Yes</translation>
     </message>
@@ -597,64 +597,64 @@
 <context>
     <name>NextStepsTable</name>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="130"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="131"/>
         <source>Étape {n} : l&apos;action manque.</source>
         <translation>Step {n}: the action is missing.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="136"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="137"/>
         <source>Étape {n} : échéance « {due} » illisible (AAAA-MM-JJ ou JJ/MM/AAAA).</source>
         <translation>Step {n}: due date “{due}” not understood (YYYY-MM-DD or DD/MM/YYYY).</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="145"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="146"/>
         <source>Agent</source>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="145"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="146"/>
         <source>Société</source>
         <translation>Company</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="145"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="146"/>
         <source>Client</source>
         <translation>Customer</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="163"/>
         <location filename="../../desktop/ui/widgets/summary_editor.py" line="164"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="165"/>
         <source>Qui s&apos;en charge</source>
         <translation>Who does it</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="165"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="166"/>
         <source>Action, ex. envoyer le devis</source>
         <translation>Action, e.g. send the quote</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="166"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="167"/>
         <source>Action</source>
         <translation>Action</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="167"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="168"/>
         <source>Échéance AAAA-MM-JJ</source>
         <translation>Due YYYY-MM-DD</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="168"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="169"/>
         <source>Échéance</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="150"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="151"/>
         <source>+ Ajouter une étape</source>
         <translation>+ Add a step</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="169"/>
         <location filename="../../desktop/ui/widgets/summary_editor.py" line="170"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="171"/>
         <source>Supprimer cette étape</source>
         <translation>Remove this step</translation>
     </message>
@@ -662,155 +662,155 @@
 <context>
     <name>ReviewWindow</name>
     <message>
-        <location filename="../../desktop/ui/review.py" line="413"/>
+        <location filename="../../desktop/ui/review.py" line="342"/>
         <source>Agent Assist : revue des appels</source>
         <translation>Agent Assist: call review</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="414"/>
+        <location filename="../../desktop/ui/review.py" line="343"/>
         <source>Du</source>
         <translation>From</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="415"/>
+        <location filename="../../desktop/ui/review.py" line="344"/>
         <source>au</source>
         <translation>to</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="416"/>
+        <location filename="../../desktop/ui/review.py" line="345"/>
         <source>A&amp;gent</source>
         <translation>A&amp;gent</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="417"/>
+        <location filename="../../desktop/ui/review.py" line="346"/>
         <source>&amp;Issue</source>
         <translation>&amp;Outcome</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="418"/>
+        <location filename="../../desktop/ui/review.py" line="347"/>
         <source>&amp;Verdict</source>
         <translation>&amp;Verdict</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="419"/>
+        <location filename="../../desktop/ui/review.py" line="348"/>
         <source>&amp;Retrait</source>
         <translation>&amp;Withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="420"/>
-        <location filename="../../desktop/ui/review.py" line="424"/>
-        <location filename="../../desktop/ui/review.py" line="427"/>
+        <location filename="../../desktop/ui/review.py" line="349"/>
+        <location filename="../../desktop/ui/review.py" line="353"/>
+        <location filename="../../desktop/ui/review.py" line="356"/>
         <source>Tous</source>
         <translation>All</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="421"/>
+        <location filename="../../desktop/ui/review.py" line="350"/>
         <source>Toutes</source>
         <translation>All</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="428"/>
+        <location filename="../../desktop/ui/review.py" line="357"/>
         <source>Oui</source>
         <translation>Yes</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="429"/>
+        <location filename="../../desktop/ui/review.py" line="358"/>
         <source>Non</source>
         <translation>No</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="430"/>
+        <location filename="../../desktop/ui/review.py" line="359"/>
         <source>Actualiser</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="431"/>
-        <location filename="../../desktop/ui/review.py" line="619"/>
+        <location filename="../../desktop/ui/review.py" line="360"/>
+        <location filename="../../desktop/ui/review.py" line="548"/>
         <source>Exporter en CSV</source>
         <translation>Export as CSV</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="432"/>
+        <location filename="../../desktop/ui/review.py" line="361"/>
         <source>Transcription</source>
         <translation>Transcript</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="433"/>
+        <location filename="../../desktop/ui/review.py" line="362"/>
         <source>Résumé</source>
         <translation>Summary</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="479"/>
+        <location filename="../../desktop/ui/review.py" line="408"/>
         <source>Impossible de lire les appels : {error}</source>
         <translation>Cannot read the calls: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="514"/>
+        <location filename="../../desktop/ui/review.py" line="443"/>
         <source>{count} appel(s)</source>
         <translation>{count} call(s)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="518"/>
+        <location filename="../../desktop/ui/review.py" line="447"/>
         <source>Sélectionnez un appel dans la liste.</source>
         <translation>Select a call in the list.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="574"/>
+        <location filename="../../desktop/ui/review.py" line="503"/>
         <source>Validé par {agent} le {when}</source>
         <translation>Validated by {agent} on {when}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="578"/>
+        <location filename="../../desktop/ui/review.py" line="507"/>
         <source>Brouillon (non validé)</source>
         <translation>Draft (not validated)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="580"/>
+        <location filename="../../desktop/ui/review.py" line="509"/>
         <source>Motif</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="581"/>
+        <location filename="../../desktop/ui/review.py" line="510"/>
         <source>Issue</source>
         <translation>Outcome</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="582"/>
+        <location filename="../../desktop/ui/review.py" line="511"/>
         <source>Résolution</source>
         <translation>Resolution</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="605"/>
+        <location filename="../../desktop/ui/review.py" line="534"/>
         <source>Identité</source>
         <translation>Identity</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="606"/>
+        <location filename="../../desktop/ui/review.py" line="535"/>
         <source>Pour le compte de</source>
         <translation>On behalf of</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="607"/>
+        <location filename="../../desktop/ui/review.py" line="536"/>
         <source>Nature commerciale</source>
         <translation>Commercial nature</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="608"/>
+        <location filename="../../desktop/ui/review.py" line="537"/>
         <source>Enregistrement</source>
         <translation>Recording</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="619"/>
+        <location filename="../../desktop/ui/review.py" line="548"/>
         <source>Fichiers CSV (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="635"/>
+        <location filename="../../desktop/ui/review.py" line="564"/>
         <source>Export impossible : {error}</source>
         <translation>Export failed: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="638"/>
+        <location filename="../../desktop/ui/review.py" line="567"/>
         <source>{count} appel(s) exporté(s) vers {path}</source>
         <translation>{count} call(s) exported to {path}</translation>
     </message>
@@ -1128,197 +1128,102 @@
 <context>
     <name>SummaryEditor</name>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="352"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="353"/>
         <source>Le motif de l&apos;appel est à remplir.</source>
         <translation>The reason for the call is missing.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="367"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="368"/>
         <source>résumé</source>
         <translation>summary</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="402"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="403"/>
         <source>Résumé validé à {when}</source>
         <translation>Summary validated at {when}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="404"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="405"/>
         <source>Brouillon enregistré à {when}</source>
         <translation>Draft saved at {when}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="410"/>
-        <source>Résolu</source>
-        <translation>Resolved</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="411"/>
-        <source>Partiellement résolu</source>
-        <translation>Partly resolved</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="412"/>
-        <source>Non résolu</source>
-        <translation>Unresolved</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="413"/>
-        <source>Sans objet</source>
-        <translation>Not applicable</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="418"/>
-        <source>Vente</source>
-        <translation>Sale</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="419"/>
-        <source>Rendez-vous fixé</source>
-        <translation>Appointment set</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="420"/>
-        <source>Rappel planifié</source>
-        <translation>Callback scheduled</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="421"/>
-        <source>Demande résolue</source>
-        <translation>Request resolved</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="422"/>
-        <source>Transmis (escalade)</source>
-        <translation>Escalated</translation>
-    </message>
-    <message>
         <location filename="../../desktop/ui/widgets/summary_editor.py" line="423"/>
-        <source>Pas intéressé</source>
-        <translation>Not interested</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="424"/>
-        <source>Ne plus appeler</source>
-        <translation>Do not call</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="425"/>
-        <source>Information donnée</source>
-        <translation>Information given</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="426"/>
-        <source>Résiliation</source>
-        <translation>Cancelled</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="427"/>
-        <source>Client retenu</source>
-        <translation>Customer retained</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="432"/>
-        <source>Retrait du consentement</source>
-        <translation>Consent withdrawal</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="433"/>
-        <source>Opposition à la prospection</source>
-        <translation>Objection to marketing</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="434"/>
-        <source>Consentement donné</source>
-        <translation>Consent given</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="435"/>
-        <source>Preuve demandée</source>
-        <translation>Proof requested</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="436"/>
-        <source>Enregistrement refusé</source>
-        <translation>Recording refused</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="444"/>
         <source>Résumé de l&apos;appel {number} · terminé à {ended}</source>
         <translation>Summary of call {number} · ended at {ended}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="447"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="426"/>
         <source>&amp;Motif de l&apos;appel</source>
         <translation>&amp;Reason for the call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="448"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="427"/>
         <source>&amp;Actions menées (une par ligne)</source>
         <translation>&amp;Actions taken (one per line)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="449"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="428"/>
         <source>&amp;Résolution</source>
         <translation>Res&amp;olution</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="450"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="429"/>
         <source>Prochaines étapes</source>
         <translation>Next steps</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="451"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="430"/>
         <source>&amp;Issue</source>
         <translation>&amp;Disposition</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="452"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="431"/>
         <source>Événements de consentement</source>
         <translation>Consent events</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="453"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="432"/>
         <source>Mentions d&apos;ouverture dites</source>
         <translation>Opening disclosure said</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="457"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="436"/>
         <source>ex. proposition d&apos;offre électricité</source>
         <translation>e.g. electricity offer</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="463"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="442"/>
         <source>Identité</source>
         <translation>Identity</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="464"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="443"/>
         <source>Pour le compte de</source>
         <translation>On behalf of</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="465"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="444"/>
         <source>Nature commerciale</source>
         <translation>Commercial nature</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="466"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="445"/>
         <source>Enregistrement</source>
         <translation>Recording</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="470"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="449"/>
         <source>Valider (Ctrl+Entrée)</source>
         <translation>Validate (Ctrl+Enter)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="481"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="460"/>
         <source> · réplique {n}</source>
         <translation> · turn {n}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="484"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="463"/>
         <source>Aucun</source>
         <translation>None</translation>
     </message>
@@ -1354,189 +1259,189 @@
 <context>
     <name>Words</name>
     <message>
-        <location filename="../../desktop/ui/review.py" line="65"/>
+        <location filename="../../desktop/ui/words.py" line="18"/>
         <source>AUTORISÉ</source>
         <translation>ALLOWED</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="66"/>
+        <location filename="../../desktop/ui/words.py" line="19"/>
         <source>CONTRAT SEULEMENT</source>
         <translation>CONTRACT ONLY</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="67"/>
+        <location filename="../../desktop/ui/words.py" line="20"/>
         <source>INTERDIT</source>
         <translation>FORBIDDEN</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="72"/>
+        <location filename="../../desktop/ui/words.py" line="25"/>
         <source>Vente</source>
         <translation>Sale</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="73"/>
+        <location filename="../../desktop/ui/words.py" line="26"/>
         <source>Rendez-vous fixé</source>
         <translation>Appointment set</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="74"/>
+        <location filename="../../desktop/ui/words.py" line="27"/>
         <source>Rappel planifié</source>
         <translation>Callback scheduled</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="75"/>
+        <location filename="../../desktop/ui/words.py" line="28"/>
         <source>Demande résolue</source>
         <translation>Request resolved</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="76"/>
+        <location filename="../../desktop/ui/words.py" line="29"/>
         <source>Transmis (escalade)</source>
         <translation>Escalated</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="77"/>
+        <location filename="../../desktop/ui/words.py" line="30"/>
         <source>Pas intéressé</source>
         <translation>Not interested</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="78"/>
+        <location filename="../../desktop/ui/words.py" line="31"/>
         <source>Ne plus appeler</source>
         <translation>Do not call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="79"/>
+        <location filename="../../desktop/ui/words.py" line="32"/>
         <source>Information donnée</source>
         <translation>Information given</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="80"/>
+        <location filename="../../desktop/ui/words.py" line="33"/>
         <source>Résiliation</source>
         <translation>Cancellation</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="81"/>
+        <location filename="../../desktop/ui/words.py" line="34"/>
         <source>Client retenu</source>
         <translation>Customer retained</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="86"/>
+        <location filename="../../desktop/ui/words.py" line="39"/>
         <source>Résolu</source>
         <translation>Resolved</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="87"/>
+        <location filename="../../desktop/ui/words.py" line="40"/>
         <source>Partiellement résolu</source>
         <translation>Partly resolved</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="88"/>
+        <location filename="../../desktop/ui/words.py" line="41"/>
         <source>Non résolu</source>
         <translation>Not resolved</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="89"/>
+        <location filename="../../desktop/ui/words.py" line="42"/>
         <source>Sans objet</source>
         <translation>Not applicable</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="93"/>
+        <location filename="../../desktop/ui/words.py" line="46"/>
         <source>Entrant</source>
         <translation>Inbound</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="93"/>
+        <location filename="../../desktop/ui/words.py" line="46"/>
         <source>Sortant</source>
         <translation>Outbound</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="97"/>
+        <location filename="../../desktop/ui/words.py" line="50"/>
         <source>Sonne</source>
         <translation>Ringing</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="98"/>
+        <location filename="../../desktop/ui/words.py" line="51"/>
         <source>Numérotation</source>
         <translation>Dialling</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="99"/>
+        <location filename="../../desktop/ui/words.py" line="52"/>
         <source>En cours</source>
         <translation>In progress</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="100"/>
+        <location filename="../../desktop/ui/words.py" line="53"/>
         <source>Résumé en attente</source>
         <translation>Summary pending</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="101"/>
+        <location filename="../../desktop/ui/words.py" line="54"/>
         <source>Enregistré</source>
         <translation>Saved</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="102"/>
+        <location filename="../../desktop/ui/words.py" line="55"/>
         <source>Manqué</source>
         <translation>Missed</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="103"/>
+        <location filename="../../desktop/ui/words.py" line="56"/>
         <source>Interrompu</source>
         <translation>Interrupted</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="108"/>
-        <location filename="../../desktop/ui/review.py" line="109"/>
+        <location filename="../../desktop/ui/words.py" line="61"/>
+        <location filename="../../desktop/ui/words.py" line="62"/>
         <source>Retrait du consentement</source>
         <translation>Consent withdrawn</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="110"/>
+        <location filename="../../desktop/ui/words.py" line="63"/>
         <source>Opposition à la prospection</source>
         <translation>Objection to marketing</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="111"/>
-        <location filename="../../desktop/ui/review.py" line="112"/>
+        <location filename="../../desktop/ui/words.py" line="64"/>
+        <location filename="../../desktop/ui/words.py" line="65"/>
         <source>Consentement donné</source>
         <translation>Consent given</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="113"/>
+        <location filename="../../desktop/ui/words.py" line="66"/>
         <source>Preuve exportée</source>
         <translation>Proof exported</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="114"/>
+        <location filename="../../desktop/ui/words.py" line="67"/>
         <source>Preuve demandée</source>
         <translation>Proof requested</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="115"/>
+        <location filename="../../desktop/ui/words.py" line="68"/>
         <source>Enregistrement refusé</source>
         <translation>Recording refused</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="119"/>
+        <location filename="../../desktop/ui/words.py" line="72"/>
         <source>agent</source>
         <translation>agent</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="119"/>
+        <location filename="../../desktop/ui/words.py" line="72"/>
         <source>entreprise</source>
         <translation>company</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="119"/>
+        <location filename="../../desktop/ui/words.py" line="72"/>
         <source>client</source>
         <translation>customer</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="124"/>
+        <location filename="../../desktop/ui/words.py" line="77"/>
         <source>Client</source>
         <translation>Customer</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="124"/>
+        <location filename="../../desktop/ui/words.py" line="77"/>
         <source>Agent</source>
         <translation>Agent</translation>
     </message>

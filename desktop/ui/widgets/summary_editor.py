@@ -36,6 +36,7 @@ from desktop.core.assist.summary import DISPOSITIONS, NextStep, Summary, parse_s
 from desktop.core.consent.phone import mask
 from desktop.core.errors import InputError
 from desktop.core.telephony.session import CallSession
+from desktop.ui.words import WORDS
 
 RESOLUTIONS = ("resolved", "partial", "unresolved", "not_applicable")
 OWNERS = ("agent", "company", "customer")
@@ -406,35 +407,13 @@ class SummaryEditor(QFrame):
     # -- texts -----------------------------------------------------------------------------------------------
 
     def resolution_words(self, code: str) -> str:
-        return {
-            "resolved": self.tr("Résolu"),
-            "partial": self.tr("Partiellement résolu"),
-            "unresolved": self.tr("Non résolu"),
-            "not_applicable": self.tr("Sans objet"),
-        }.get(code, code)
+        return WORDS.resolution(code) if code else code
 
     def disposition_words(self, code: str) -> str:
-        return {
-            "sale": self.tr("Vente"),
-            "appointment_set": self.tr("Rendez-vous fixé"),
-            "callback_scheduled": self.tr("Rappel planifié"),
-            "resolved": self.tr("Demande résolue"),
-            "escalated": self.tr("Transmis (escalade)"),
-            "not_interested": self.tr("Pas intéressé"),
-            "do_not_call": self.tr("Ne plus appeler"),
-            "information_given": self.tr("Information donnée"),
-            "cancelled": self.tr("Résiliation"),
-            "retained": self.tr("Client retenu"),
-        }.get(code, code)
+        return WORDS.disposition(code) if code else code
 
     def event_words(self, kind: str) -> str:
-        return {
-            "withdrawal": self.tr("Retrait du consentement"),
-            "objection": self.tr("Opposition à la prospection"),
-            "consent_given": self.tr("Consentement donné"),
-            "proof_requested": self.tr("Preuve demandée"),
-            "recording_refused": self.tr("Enregistrement refusé"),
-        }.get(kind, kind)
+        return WORDS.event(kind)
 
     def retranslate(self) -> None:
         session = self.session
