@@ -38,10 +38,9 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop.config import Telephony  # noqa: E402
 from desktop.core.assist.playbook import load_playbook  # noqa: E402
-from desktop.core.consent.ledger import LedgerWriter  # noqa: E402
 from desktop.core.consent.policy import load_policy  # noqa: E402
-from desktop.core.store.consents import ConsentRecord, insert_consent  # noqa: E402
-from desktop.core.store.db import open_store, transaction  # noqa: E402
+from desktop.core.store.consents import ConsentRecord, record_consent  # noqa: E402
+from desktop.core.store.db import open_store  # noqa: E402
 from desktop.core.telephony.baresip import encode  # noqa: E402
 from desktop.core.telephony.session import CallSession, StationDefaults  # noqa: E402
 from desktop.services.calls import CallService  # noqa: E402
@@ -149,10 +148,7 @@ def build(data_dir: Path) -> tuple[CallService, AgentPanel, Probe]:
         evidence_ref="wf-1",
         text_shown="J'accepte.",
     )
-    with transaction(store.conn):
-        ledger = LedgerWriter(store.conn)
-        insert_consent(store.conn, ledger, record, source="bench")
-        ledger.flush()
+    record_consent(store.conn, record, source="bench")
     started = time.monotonic()
 
     def clock() -> dt.datetime:

@@ -162,9 +162,7 @@ def cmd_consent_check(ctx: Context) -> int:
 
 
 def cmd_consent_record(ctx: Context) -> int:
-    from desktop.core.consent.ledger import LedgerWriter
-    from desktop.core.store.consents import ConsentRecord, insert_consent
-    from desktop.core.store.db import transaction
+    from desktop.core.store.consents import ConsentRecord, record_consent
 
     args = ctx.args
     products = tuple(part.strip() for part in args.products.split(",") if part.strip())
@@ -186,10 +184,8 @@ def cmd_consent_record(ctx: Context) -> int:
         out_of_hours_any=bool(args.out_of_hours_any),
         external_id=args.consent_id,
     )
-    with ctx.store() as store, transaction(store.conn):
-        ledger = LedgerWriter(store.conn)
-        outcome, uid = insert_consent(store.conn, ledger, record, source="cli")
-        ledger.flush()
+    with ctx.store() as store:
+        outcome, uid = record_consent(store.conn, record, source="cli")
     ctx.emit({"consent_id": uid, "outcome": outcome}, f"consent {uid}: {outcome}")
     return EXIT_OK
 

@@ -13,10 +13,9 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from desktop.core.assist.playbook import load_playbook
-from desktop.core.consent.ledger import LedgerWriter
 from desktop.core.consent.policy import Policy
-from desktop.core.store.consents import ConsentRecord, insert_consent
-from desktop.core.store.db import Store, transaction
+from desktop.core.store.consents import ConsentRecord, record_consent
+from desktop.core.store.db import Store
 from desktop.core.telephony.session import StationDefaults
 from desktop.services.calls import CallService
 from desktop.ui.i18n import install_translator
@@ -72,10 +71,7 @@ def consented_store(store: Store) -> Store:
         evidence_ref="wf-2026-09-01-8812",
         text_shown="J'accepte d'être appelé par ACME Énergie pour ses offres d'électricité.",
     )
-    with transaction(store.conn):
-        ledger = LedgerWriter(store.conn)
-        insert_consent(store.conn, ledger, record, source="test")
-        ledger.flush()
+    record_consent(store.conn, record, source="test")
     return store
 
 

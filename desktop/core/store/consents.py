@@ -12,6 +12,7 @@ from typing import Any, Literal
 from desktop.core.consent.ledger import LedgerWriter, content_hash, now, utc_key
 from desktop.core.consent.professionals import professional_key
 from desktop.core.errors import InputError
+from desktop.core.store.db import transaction
 
 #: Consent columns that make up its content (hashed; the hash is in its ``given`` ledger entry).
 CONSENT_COLUMNS = (
@@ -96,6 +97,15 @@ _INSERT_CONSENT = (
 )
 
 Outcome = Literal["inserted", "duplicate"]
+
+
+def record_consent(conn: sqlite3.Connection, record: ConsentRecord, source: str) -> tuple[Outcome, str]:
+    """:func:`insert_consent` in a transaction of its own, ledger written: one consent recorded (the CLI)."""
+    with transaction(conn):
+        ledger = LedgerWriter(conn)
+        outcome = insert_consent(conn, ledger, record, source)
+        ledger.flush()
+    return outcome
 
 
 def insert_consent(

@@ -18,10 +18,9 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop.core.assist.playbook import load_playbook
-from desktop.core.consent.ledger import LedgerWriter
 from desktop.core.consent.policy import Policy
-from desktop.core.store.consents import ConsentRecord, insert_consent
-from desktop.core.store.db import Store, transaction
+from desktop.core.store.consents import ConsentRecord, record_consent
+from desktop.core.store.db import Store
 from desktop.core.telephony.events import CallEvent
 from desktop.core.telephony.session import StationDefaults
 from desktop.services.calls import CallService
@@ -95,10 +94,7 @@ def consented_store(store: Store) -> Store:
         evidence_ref="wf-2026-09-01-8812",
         text_shown=TEXT_SHOWN,
     )
-    with transaction(store.conn):
-        ledger = LedgerWriter(store.conn)
-        insert_consent(store.conn, ledger, record, source="test")
-        ledger.flush()
+    record_consent(store.conn, record, source="test")
     return store
 
 

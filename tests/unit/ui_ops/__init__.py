@@ -7,9 +7,8 @@ import datetime as dt
 import sqlite3
 from dataclasses import dataclass
 
-from desktop.core.consent.ledger import LedgerWriter
 from desktop.core.consent.policy import Policy
-from desktop.core.store.consents import ConsentRecord, insert_consent, record_event
+from desktop.core.store.consents import ConsentRecord, record_consent, record_event
 from desktop.core.store.db import transaction
 from desktop.core.telephony.events import CallEvent
 from desktop.core.telephony.session import CallDesk, StationDefaults
@@ -75,10 +74,7 @@ def seed_calls(conn: sqlite3.Connection, policy: Policy) -> SeededCalls:
         evidence_ref="wf-1",
         text_shown="J'accepte d'être appelé.",
     )
-    with transaction(conn):
-        ledger = LedgerWriter(conn)
-        insert_consent(conn, ledger, record, source="test")
-        ledger.flush()
+    record_consent(conn, record, source="test")
 
     desk = _desk(conn, policy, "agent-7")
     first = desk.handle(CallEvent(kind="dialing", at=_at(), call_id="c1", number=CONSENTED))

@@ -8,9 +8,9 @@ import json
 from desktop.core.consent.check import CallQuestion, build_facts, check
 from desktop.core.consent.engine import evaluate
 from desktop.core.consent.facts import parse_facts
-from desktop.core.consent.ledger import LedgerWriter, utc_key
+from desktop.core.consent.ledger import utc_key
 from desktop.core.consent.policy import Policy
-from desktop.core.store.consents import ConsentRecord, insert_consent, record_event
+from desktop.core.store.consents import ConsentRecord, record_consent, record_event
 from desktop.core.store.db import Store, transaction
 
 PARIS = dt.timezone(dt.timedelta(hours=1))
@@ -42,10 +42,7 @@ def _consent(store: Store, professional: str = ACME) -> None:
         evidence_ref="wf-1",
         text_shown="J'accepte.",
     )
-    with transaction(store.conn):
-        ledger = LedgerWriter(store.conn)
-        insert_consent(store.conn, ledger, record, source="test")
-        ledger.flush()
+    record_consent(store.conn, record, source="test")
 
 
 def _attempt(store: Store, at: dt.datetime, outcome: str = "no_answer", professional: str = ACME) -> None:

@@ -5,10 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.consent.ledger import LedgerWriter
 from desktop.core.consent.policy import Policy
-from desktop.core.store.consents import ConsentRecord, insert_consent
-from desktop.core.store.db import Store, open_store, transaction
+from desktop.core.store.consents import ConsentRecord, record_consent
+from desktop.core.store.db import Store, open_store
 from desktop.core.telephony.events import CallEvent
 from desktop.core.telephony.session import CallDesk, StationDefaults
 
@@ -37,10 +36,7 @@ def desk(store: Store, policy: Policy) -> CallDesk:
         evidence_ref="wf",
         text_shown="J'accepte.",
     )
-    with transaction(store.conn):
-        ledger = LedgerWriter(store.conn)
-        insert_consent(store.conn, ledger, record, source="test")
-        ledger.flush()
+    record_consent(store.conn, record, source="test")
     return CallDesk(store.conn, policy, DEFAULTS)
 
 
