@@ -27,7 +27,9 @@ def run(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 def test_transcribe_a_wav_file_as_json(tmp_path: Path, data_dir: Path) -> None:
     model = install_whisper(tmp_path / "models")
-    wav = speak(TEXT, tmp_path / "hello.wav", rate=16000, pad_s=(0.5, 0.5))
+    # espeak-ng at 150 words a minute gave "Je m'appelais aussi de m'affecter de l'électricité." here and in CI:
+    # at 130 Whisper base hears most of the sentence.
+    wav = speak(TEXT, tmp_path / "hello.wav", rate=16000, speed=130, pad_s=(0.5, 0.5))
     done = run("transcribe", str(wav), "--json", "--model-dir", str(model), data_dir=data_dir)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -37,7 +39,8 @@ def test_transcribe_a_wav_file_as_json(tmp_path: Path, data_dir: Path) -> None:
     assert segments[0]["start"] == pytest.approx(0.3, abs=0.2)  # 0.5 s of silence, 0.2 s of pre-roll
     assert all(0 <= s["start"] < s["end"] <= 5.5 for s in segments), segments
     words = set(normalise(" ".join(s["text"] for s in segments)))
-    assert {"sujet", "madame"} & words, segments  # synthetic speech: some words, not all (docs/speech.md)
+    # synthetic speech: most words, not all (docs/speech.md); the sentence has 12 distinct words
+    assert len(words & set(normalise(TEXT))) >= 5, segments
 
 
 def test_transcribe_a_missing_file_is_an_input_error(tmp_path: Path, data_dir: Path) -> None:
