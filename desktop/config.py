@@ -52,6 +52,32 @@ class Telephony(BaseModel):
     api_port: int = Field(default=0, ge=0, le=65535)
 
 
+class Crm(BaseModel):
+    """The company CRM this station syncs with (``docs/crm.md``). Secrets are not here: they live in the OS
+    keyring under the service ``agent-assist`` (``desktop.core.crm.credentials``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: ``none`` keeps everything local (the outbox fills and waits); else the connector to use.
+    connector: Literal["none", "tryton", "webhook", "salesforce", "hubspot", "dynamics"] = "none"
+    #: Base URL: Tryton ``http://host:8000/<database>``, the webhook's URL, the Salesforce My Domain, the
+    #: HubSpot API root, the Dataverse organisation URL.
+    endpoint: str | None = None
+    #: This station's name in the CRM (events it sends carry ``agent-assist:<station_id>``); empty = host name.
+    station_id: str | None = None
+    #: Seconds between two pulls of consent changes (the opt-out propagation delay) and two pushes.
+    pull_interval_s: float = Field(default=15.0, gt=0, le=3600)
+    push_interval_s: float = Field(default=5.0, gt=0, le=3600)
+    #: Seconds of overlap when re-reading consent changes (CRMs whose ids or dates commit out of order).
+    pull_overlap_s: float = Field(default=5.0, ge=0, le=3600)
+    #: HTTP request timeout, seconds.
+    timeout_s: float = Field(default=20.0, gt=0, le=600)
+    #: TLS certificate verification; a path is a CA bundle. Never off in production.
+    verify_tls: bool | str = True
+    #: Proxy URL; empty means the environment's (HTTPS_PROXY, NO_PROXY...).
+    proxy: str | None = None
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -62,6 +88,7 @@ class Settings(BaseModel):
     policy_pack: str | None = None
     station: Station = Station()
     telephony: Telephony = Telephony()
+    crm: Crm = Crm()
 
 
 def load_settings(data_dir: Path) -> Settings:

@@ -231,5 +231,31 @@ CREATE TABLE suggestion_uses (
 CREATE INDEX suggestion_uses_interaction ON suggestion_uses (interaction_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# 5: CRM sync. The outbox remembers the CRM's id for what it sent; sync_state keeps the pull cursor and the
+# instant of the last successful pull (consent freshness, rule 10); pulled_consent_events makes applying a
+# pulled event idempotent; reviews are the team lead's approve/flag decisions, synced back to the CRM.
+_V5 = """
+ALTER TABLE outbox ADD COLUMN remote_id TEXT;
+CREATE TABLE sync_state (
+    key TEXT PRIMARY KEY,
+    value TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE pulled_consent_events (
+    external_id TEXT PRIMARY KEY,
+    ledger_seq INTEGER REFERENCES consent_events (seq),
+    pulled_at TEXT NOT NULL
+);
+CREATE TABLE reviews (
+    id INTEGER PRIMARY KEY,
+    interaction_uid TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'flagged')),
+    comment TEXT,
+    reviewer TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX reviews_interaction ON reviews (interaction_uid, id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 LATEST = len(MIGRATIONS)

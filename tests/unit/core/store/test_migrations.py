@@ -29,6 +29,10 @@ SAMPLES = {
     4: [
         "INSERT INTO suggestion_uses (interaction_id, source, accepted, at) VALUES (1, 'playbook:x', 1, 'x')",
     ],
+    5: [
+        "INSERT INTO sync_state (key, value, updated_at) VALUES ('consent_cursor', 'c1', 'x')",
+        "INSERT INTO reviews (interaction_uid, state, reviewer, at) VALUES ('i1', 'approved', 'lead', 'x')",
+    ],
 }
 
 
