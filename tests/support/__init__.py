@@ -1,0 +1,1 @@
+"""Test support shared by the CRM sync tests: a fault-injecting proxy and an in-memory connector double."""
