@@ -39,7 +39,6 @@ from desktop.core.consent.engine import Decision, Reason
 from desktop.core.consent.phone import mask
 from desktop.core.consent.policy import Policy
 from desktop.core.errors import InputError
-from desktop.core.store.db import transaction
 from desktop.core.telephony.events import CallEvent
 from desktop.core.telephony.session import CallDesk, CallSession, Segment, Speaker, StationDefaults
 
@@ -179,15 +178,8 @@ class CallService(QObject):
             return fresh
 
     def save_summary(self, session: CallSession, summary: Summary, *, validated_by: str | None) -> None:
-        interrupted = session.state == "interrupted"
+        # Validating queues the call for the CRM in the same transaction; an interrupted call stays so.
         self.desk.save_summary(session, summary.to_json(), validated_by=validated_by)
-        if interrupted and validated_by is not None:
-            # The summary is validated, but the transcript stays that of a call cut short: keep saying so.
-            session.state = "interrupted"
-            with transaction(self.desk.conn):
-                self.desk.conn.execute(
-                    "UPDATE interactions SET state = 'interrupted' WHERE id = ?", (session.interaction_id,)
-                )
         log.info("call %s: summary %s", session.uid[:8], "validated" if validated_by else "draft kept")
         self.summary_saved.emit(session, validated_by is not None)
         if validated_by is not None:

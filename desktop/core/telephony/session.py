@@ -23,6 +23,8 @@ from desktop.core.consent.engine import Decision
 from desktop.core.consent.ledger import now, utc_key
 from desktop.core.consent.policy import Policy
 from desktop.core.consent.professionals import professional_key
+from desktop.core.crm.outbox import enqueue
+from desktop.core.crm.payloads import interaction_payload, station_name
 from desktop.core.store.consents import record_event
 from desktop.core.store.db import transaction
 from desktop.core.telephony.events import CallEvent
@@ -41,6 +43,8 @@ class StationDefaults:
     caller_id: str | None = None
     agent_id: str | None = None
     purpose: str = "prospection"
+    #: This station's name in the CRM (``[crm].station_id``); None = the host name.
+    station_id: str | None = None
 
 
 @dataclass
@@ -313,7 +317,9 @@ class CallDesk:
     # -- summary ---------------------------------------------------------------------------------------------
 
     def save_summary(self, session: CallSession, body: dict[str, object], *, validated_by: str | None) -> None:
-        """Keep the summary draft as it is edited; ``validated_by`` set means the agent saved it for good."""
+        """Keep the summary draft as it is edited; ``validated_by`` set means the agent saved it for good, and the
+        call is queued for the CRM in the same transaction. A call cut short stays ``interrupted`` (its transcript
+        is that of a call cut short), else it becomes ``saved``."""
         stamp = now().isoformat()
         with transaction(self.conn):
             self.conn.execute(
@@ -331,11 +337,14 @@ class CallDesk:
                 ),
             )
             if validated_by is not None:
-                session.state = "saved"
+                state: State = "interrupted" if session.state == "interrupted" else "saved"
                 self.conn.execute(
-                    "UPDATE interactions SET state = 'saved', updated_at = ? WHERE id = ?",
-                    (stamp, session.interaction_id),
+                    "UPDATE interactions SET state = ?, updated_at = ? WHERE id = ?",
+                    (state, stamp, session.interaction_id),
                 )
+                station = station_name(self.defaults.station_id)
+                enqueue(self.conn, interaction_payload(self.conn, session.interaction_id, station=station))
+                session.state = state
 
     # -- recovery --------------------------------------------------------------------------------------------
 
