@@ -1,19 +1,29 @@
-"""Station settings: ``settings.toml`` in the data folder, every key declared once with its type and default."""
+"""Station settings: ``settings.toml`` in the data folder, every key declared once with its type and default.
+
+The effective settings also follow the machine policy (:mod:`desktop.machine_policy`): built-in defaults, then
+the policy's ``[settings]`` (machine defaults), then ``settings.toml``, then the keys the policy locks.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import logging
 import os
 import tempfile
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from desktop.core.consent.policy import format_validation_error
+from desktop.core.consent.policy import format_validation_error, parse_duration
 from desktop.core.errors import InputError
 
+if TYPE_CHECKING:
+    from desktop.machine_policy import MachinePolicy
+
+log = logging.getLogger("agent_assist.config")
 SETTINGS_FILE = "settings.toml"
 
 
@@ -78,6 +88,31 @@ class Crm(BaseModel):
     proxy: str | None = None
 
 
+class Retention(BaseModel):
+    """How long this station keeps call content before :mod:`desktop.core.store.retention` purges it, as ISO 8601
+    durations (``P6M``, ``P1Y``, ``P30D``). Defaults follow the CNIL's references (``docs/policy.md``): recordings
+    at most 6 months (transcripts are treated as recordings), analysis documents (summaries) at most 1 year.
+    Consent proofs (consents, the consent ledger, decisions) are never purged by the station."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Transcript segments of a call, counted from the call's end (or start when it never ended).
+    transcripts: str = "P6M"
+    #: The call summaries (drafts and validated), and their copy in the CRM outbox.
+    summaries: str = "P1Y"
+    #: baresip's recording files (``dump-…-dec.wav`` / ``-enc.wav``) in the recordings folder, by file age.
+    recordings: str = "P6M"
+
+    @field_validator("transcripts", "summaries", "recordings")
+    @classmethod
+    def _positive_duration(cls, value: str) -> str:
+        duration = parse_duration(value)
+        probe = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+        if probe + duration <= probe:
+            raise ValueError(f"must be a positive duration, got {value!r}")
+        return value
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -86,34 +121,86 @@ class Settings(BaseModel):
     always_on_top: bool = True
     #: Policy pack file; empty means the pack shipped with the app.
     policy_pack: str | None = None
+    #: Folder of the local models (a machine-wide one for packaged installs); empty means ``<data folder>/models``.
+    #: ``$AGENT_ASSIST_MODELS`` wins over it.
+    models_dir: str | None = None
     station: Station = Station()
     telephony: Telephony = Telephony()
     crm: Crm = Crm()
+    retention: Retention = Retention()
 
 
-def load_settings(data_dir: Path) -> Settings:
-    """The settings of this data folder; defaults when the file does not exist; InputError naming the key."""
+def load_settings(data_dir: Path, *, machine: MachinePolicy | None = None) -> Settings:
+    """The effective settings of this data folder: defaults, the machine policy's values, ``settings.toml``, then
+    the keys the policy locks. InputError naming the file and key (MalformedPolicyError for the policy file).
+
+    ``machine`` defaults to the policy of this machine (:func:`desktop.machine_policy.load_machine_policy`).
+    """
+    from desktop.machine_policy import flatten, load_machine_policy, set_dotted
+
+    machine = machine if machine is not None else load_machine_policy()
     path = data_dir / SETTINGS_FILE
-    if not path.exists():
-        return Settings()
+    user = load_user_document(data_dir)
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: not valid TOML: {error}") from None
-    try:
-        return Settings.model_validate(document)
+        own = Settings.model_validate(user)
     except ValidationError as error:
         raise InputError(format_validation_error(error, str(path))) from None
+    if not machine.values and not machine.locked:
+        return own
+    document = Settings().model_dump(mode="json")
+    for key, value in machine.values.items():
+        set_dotted(document, key, value)
+    own_values = flatten(own.model_dump(mode="json"))
+    user_keys = flatten(user)
+    for key in user_keys:
+        if key in own_values:
+            set_dotted(document, key, own_values[key])
+    for key, value in machine.locked_values.items():
+        if key in user_keys and own_values.get(key) != value:
+            log.info("%s sets %s, locked by the machine policy %s: the machine value applies", path, key, machine.path)
+        set_dotted(document, key, value)
+    return Settings.model_validate(document)
 
 
-def save_settings(data_dir: Path, settings: Settings) -> Path:
+def load_user_document(data_dir: Path) -> dict[str, Any]:
+    """The raw TOML document of ``settings.toml`` (empty when there is none); InputError for bad TOML."""
+    path = data_dir / SETTINGS_FILE
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: not valid TOML: {error}") from None
+
+
+def save_settings(data_dir: Path, settings: Settings, machine: MachinePolicy | None = None) -> Path:
     """Write ``settings.toml`` atomically (temporary file, then ``os.replace``); returns its path.
 
-    Keys left at None are omitted (TOML has no null). Comments in an existing file are not kept.
+    Keys left at None are omitted (TOML has no null). Comments in an existing file are not kept. Under a machine
+    policy (``machine``, default: this machine's), a locked key keeps what the user's file had (the machine value
+    never lands in the user's file) and a key equal to the policy's machine default is left out, so the station
+    follows IT's default until the user picks something else.
     """
+    from desktop.machine_policy import flatten, load_machine_policy, pop_dotted, set_dotted
+
+    machine = machine if machine is not None else load_machine_policy()
+    document = settings.model_dump(mode="json")
+    if machine.values or machine.locked:
+        try:
+            previous = flatten(load_user_document(data_dir))
+        except InputError:
+            previous = {}
+        for key in machine.locked:
+            pop_dotted(document, key)
+            if key in previous:
+                set_dotted(document, key, previous[key])
+        flat = flatten(document)
+        for key, value in machine.values.items():
+            if key not in machine.locked and flat.get(key) == value:
+                pop_dotted(document, key)
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / SETTINGS_FILE
-    text = dumps_toml(settings.model_dump(mode="json"))
+    text = dumps_toml(document)
     handle, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".toml", dir=data_dir)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:

@@ -1,7 +1,8 @@
 """The settings dialog: what this station assumes (professional, caller id, product, agent), how the panel
 behaves (language, always on top) and where calls come from (softphone sources, baresip's control port,
 auto-connect, what a forbidden dial does). Saved to ``settings.toml`` in the data folder, atomically; invalid input is
-named inline and nothing is saved."""
+named inline and nothing is saved. Keys the machine policy locks (:mod:`desktop.machine_policy`) show their machine
+value, disabled, with a lock mark and the tooltip « Défini par votre service informatique »."""
 
 from __future__ import annotations
 
@@ -27,10 +28,13 @@ from PySide6.QtWidgets import (
 from desktop.config import Settings, Station, Telephony, load_settings, save_settings
 from desktop.core.consent.phone import normalize
 from desktop.core.errors import InputError
+from desktop.machine_policy import MachinePolicy, load_machine_policy
 
 log = logging.getLogger("agent_assist.ui.settings")
 LANGUAGES = (("fr", "Français"), ("en", "English"))
 SOURCES = ("baresip", "hooks", "api")
+#: Shown after the label (or the text of a check box) of a setting the machine policy locks.
+LOCK_MARK = "\N{LOCK}"
 
 
 class SettingsDialog(QDialog):
@@ -41,11 +45,20 @@ class SettingsDialog(QDialog):
 
     settings_saved = Signal(object)
 
-    def __init__(self, data_dir: Path, settings: Settings | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        settings: Settings | None = None,
+        parent: QWidget | None = None,
+        *,
+        machine: MachinePolicy | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("SettingsDialog")
         self.data_dir = data_dir
-        self.settings = settings if settings is not None else load_settings(data_dir)
+        #: The machine policy (default: this machine's); MalformedPolicyError when it is broken.
+        self.machine = machine if machine is not None else load_machine_policy()
+        self.settings = settings if settings is not None else load_settings(data_dir, machine=self.machine)
         self.saved: Settings | None = None
 
         self.professional = QLineEdit(self)
@@ -87,6 +100,10 @@ class SettingsDialog(QDialog):
         self.language_note = QLabel(self)
         self.language_note.setObjectName("Hint")
         self.language_note.setStyleSheet("color: #555555; font-size: 11px;")
+        self.locked_note = QLabel(self)
+        self.locked_note.setObjectName("Hint")
+        self.locked_note.setWordWrap(True)
+        self.locked_note.setStyleSheet("color: #555555; font-size: 11px;")
         self.error = QLabel(self)
         self.error.setObjectName("InlineError")
         self.error.setWordWrap(True)
@@ -121,8 +138,25 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
         layout.addWidget(self.telephony_box)
+        layout.addWidget(self.locked_note)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
+        # Each settings key the dialog edits, with its widgets and the label that names it (None: a check box).
+        self._key_widgets: dict[str, tuple[tuple[QWidget, ...], QLabel | None]] = {
+            "station.professional": ((self.professional,), self._labels[0]),
+            "station.caller_id": ((self.caller_id,), self._labels[1]),
+            "station.product": ((self.product,), self._labels[2]),
+            "station.agent_id": ((self.agent_id,), self._labels[3]),
+            "language": ((self.language,), self._labels[4]),
+            "always_on_top": ((self.always_on_top,), None),
+            "telephony.sources": (tuple(self.source_checks.values()), self._telephony_labels[0]),
+            "telephony.baresip_host": ((self.baresip_host,), self._telephony_labels[1]),
+            "telephony.baresip_port": ((self.baresip_port,), self._telephony_labels[1]),
+            "telephony.auto_connect": ((self.auto_connect,), None),
+            "telephony.transcribe": ((self.transcribe,), None),
+            "telephony.on_forbidden_dial": ((self.on_forbidden,), self._telephony_labels[2]),
+        }
+        self.locked_keys = frozenset(key for key in self._key_widgets if self.machine.is_locked(key))
         self._fill(self.settings)
         self.retranslate()
         self.setMinimumWidth(420)
@@ -164,6 +198,27 @@ class SettingsDialog(QDialog):
         self.on_forbidden.setItemText(1, self.tr("Raccrocher automatiquement"))
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("Enregistrer"))
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Annuler"))
+        self._show_locks()
+
+    def _show_locks(self) -> None:
+        """Disable what the machine policy locks, mark it and say who set it (after each retranslation)."""
+        hint = self.tr("Défini par votre service informatique")
+        marked: set[int] = set()
+        for key in sorted(self.locked_keys):
+            widgets, label = self._key_widgets[key]
+            for widget in widgets:
+                widget.setEnabled(False)
+                widget.setToolTip(hint)
+                if isinstance(widget, QCheckBox) and label is None:
+                    widget.setText(f"{widget.text()} {LOCK_MARK}")
+            if label is not None and id(label) not in marked:
+                marked.add(id(label))
+                label.setText(f"{label.text()} {LOCK_MARK}")
+                label.setToolTip(hint)
+        self.locked_note.setText(
+            f"{LOCK_MARK} " + self.tr("Certains paramètres sont définis par votre service informatique.")
+        )
+        self.locked_note.setVisible(bool(self.machine.locked))
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -218,19 +273,21 @@ class SettingsDialog(QDialog):
                 "on_forbidden_dial": self.on_forbidden.currentData(),
             }
         )
-        return Settings(
-            language=self.language.currentData(),
-            policy_pack=self.settings.policy_pack,
-            always_on_top=self.always_on_top.isChecked(),
-            station=station,
-            telephony=Telephony.model_validate(telephony.model_dump()),
+        # What the dialog does not show (CRM, retention, models folder, policy pack) is kept as it was.
+        return self.settings.model_copy(
+            update={
+                "language": self.language.currentData(),
+                "always_on_top": self.always_on_top.isChecked(),
+                "station": station,
+                "telephony": Telephony.model_validate(telephony.model_dump()),
+            }
         )
 
     def save(self) -> bool:
         """Validate, write ``settings.toml``, emit ``settings_saved`` and close; False (dialog open) on error."""
         try:
             settings = self.edited_settings()
-            save_settings(self.data_dir, settings)
+            save_settings(self.data_dir, settings, self.machine)
         except InputError as error:
             self._show_error(str(error))
             return False
