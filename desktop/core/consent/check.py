@@ -11,10 +11,11 @@ from typing import Any
 from desktop.core.consent.engine import Decision, evaluate
 from desktop.core.consent.facts import Facts, parse_facts
 from desktop.core.consent.ledger import canonical, content_hash, now, utc_key
-from desktop.core.consent.policy import Policy
+from desktop.core.consent.policy import Policy, add_duration
 from desktop.core.consent.professionals import professional_key
 from desktop.core.store.consents import consents_for
 from desktop.core.store.db import transaction
+from desktop.core.store.sync_state import last_consent_pull
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,14 @@ class CallQuestion:
     sector: str | None = None
 
 
-def build_facts(conn: sqlite3.Connection, question: CallQuestion, policy: Policy) -> dict[str, Any]:
-    """The facts document (consent-rules.md format) for this call, from what the store holds."""
+def build_facts(
+    conn: sqlite3.Connection, question: CallQuestion, policy: Policy, *, crm_sync: bool = False
+) -> dict[str, Any]:
+    """The facts document (consent-rules.md format) for this call, from what the store holds.
+
+    ``crm_sync``: this station shares consent with a CRM (settings ``[crm].connector`` is not ``none``); the
+    facts then carry ``sync.last_consent_pull`` (rule 10: stale or never pulled data forbids canvassing).
+    """
     number, key = question.number, professional_key(question.professional)
     call: dict[str, Any] = {
         "number": number,
@@ -107,18 +114,33 @@ def build_facts(conn: sqlite3.Connection, question: CallQuestion, policy: Policy
         },
         "info_requests": [{"at": at, "products": json.loads(products)} for at, products in requests],
     }
-    sync = _sync_state(conn)
-    if sync is not None:
-        facts["sync"] = sync
+    if crm_sync:
+        # Without a CRM the local store is the only truth: no sync key, "fresh" for the engine.
+        pulled = last_consent_pull(conn)
+        facts["sync"] = {"last_consent_pull": pulled.isoformat() if pulled is not None else None}
     return facts
 
 
-def _sync_state(conn: sqlite3.Connection) -> dict[str, Any] | None:
-    """The CRM pull state, once a CRM is configured (until then the local store is the only truth)."""
-    rows = dict(conn.execute("SELECT key, value FROM meta WHERE key LIKE 'sync.%'").fetchall())
-    if rows.get("sync.enabled") != "1":
-        return None
-    return {"last_consent_pull": rows.get("sync.last_consent_pull")}
+@dataclass(frozen=True)
+class Freshness:
+    """How fresh this station's consent data is (rule 10), for the banner."""
+
+    crm_sync: bool  # False: no CRM, nothing to be stale against (the rest is None / False)
+    last_pull: dt.datetime | None  # the last successful pull of consent changes, None if never
+    stale_at: dt.datetime | None  # when the data becomes stale (last_pull + max_sync_age); None if never pulled
+    stale: bool  # at the instant asked: canvassing verdicts are forbidden with CONSENT_DATA_STALE
+
+
+def consent_freshness(conn: sqlite3.Connection, policy: Policy, *, crm_sync: bool, at: dt.datetime) -> Freshness:
+    """The freshness the banner shows at ``at``: the last pull, and whether it is older than the policy's
+    ``max_sync_age`` (the same test as the engine's rule 10); never stale without a CRM, stale if never pulled."""
+    if not crm_sync:
+        return Freshness(crm_sync=False, last_pull=None, stale_at=None, stale=False)
+    pulled = last_consent_pull(conn)
+    if pulled is None:
+        return Freshness(crm_sync=True, last_pull=None, stale_at=None, stale=True)
+    stale_at = add_duration(pulled, policy.params.max_sync_age)
+    return Freshness(crm_sync=True, last_pull=pulled, stale_at=stale_at, stale=at > stale_at)
 
 
 def check(
@@ -129,10 +151,11 @@ def check(
     language: str = "fr",
     store: bool = True,
     evaluated_at: dt.datetime | None = None,
+    crm_sync: bool = False,
 ) -> tuple[Facts, Decision, int | None]:
     """Evaluate the call (asked at ``evaluated_at`` during the call, default its start); with ``store`` the
-    decision (facts, policy version) is recorded for audit."""
-    document = build_facts(conn, question, policy)
+    decision (facts, policy version) is recorded for audit. ``crm_sync``: see :func:`build_facts`."""
+    document = build_facts(conn, question, policy, crm_sync=crm_sync)
     if evaluated_at is not None and evaluated_at > question.at:
         document["evaluated_at"] = evaluated_at.isoformat()
     facts = parse_facts(document, "stored facts")

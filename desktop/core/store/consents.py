@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import socket
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from desktop.core.consent.ledger import LedgerWriter, content_hash, now, utc_key
+from desktop.core.consent.ledger import Entry, LedgerWriter, content_hash, now, utc_key
 from desktop.core.consent.professionals import professional_key
+from desktop.core.crm.contract import ConsentEventPayload
+from desktop.core.crm.outbox import enqueue
 from desktop.core.errors import InputError
 from desktop.core.store.db import transaction
 
@@ -98,23 +102,102 @@ _INSERT_CONSENT = (
 
 Outcome = Literal["inserted", "duplicate"]
 
+# -- sharing with the CRM -------------------------------------------------------------------------------------
+#
+# Every consent event that originates on this station (given, withdrawn, objection; not proof_exported, which
+# is local bookkeeping) is queued for the CRM in the transaction that writes its ledger entry, so that an
+# opt-out is never on the ledger without being on its way to the other stations. Events applied from a pull
+# (desktop.core.crm.pull) pass ``share=False``: they came from the CRM and must not go back to it.
 
-def record_consent(conn: sqlite3.Connection, record: ConsentRecord, source: str) -> tuple[Outcome, str]:
+SHARED_KINDS = frozenset({"given", "withdrawn", "objection"})
+
+
+@functools.cache
+def host_station() -> str:
+    """This machine's host name, read once: the station name when settings ``[crm].station_id`` is empty."""
+    return socket.gethostname() or "station"
+
+
+def station_name(configured: str | None = None) -> str:
+    """The station's name in the CRM: settings ``[crm].station_id`` when set, else the host name."""
+    return configured.strip() if configured and configured.strip() else host_station()
+
+
+def event_external_id(station: str, entry: Entry) -> str:
+    """The CRM id of one ledger entry: ``<station>:<seq>:<hash prefix>``.
+
+    The same entry always gives the same id (enqueueing it again is harmless), and two stations never give
+    the same one: the hash chains differ, even between stations that share a host name or a reset folder.
+    """
+    return f"{station}:{entry.seq}:{entry.hash[:24]}"
+
+
+def own_event_seq(conn: sqlite3.Connection, external_id: str) -> int | None:
+    """The ledger sequence number of the local entry ``external_id`` was made from, None if it is not ours."""
+    head, _, prefix = external_id.rpartition(":")
+    station, _, seq_text = head.rpartition(":")
+    if not (station and seq_text.isdigit() and len(prefix) == 24):
+        return None
+    row = conn.execute("SELECT hash FROM consent_events WHERE seq = ?", (int(seq_text),)).fetchone()
+    return int(seq_text) if row is not None and str(row[0]).startswith(prefix) else None
+
+
+def share_event(
+    conn: sqlite3.Connection,
+    entry: Entry,
+    *,
+    station: str,
+    products: Sequence[str] = (),
+    consent: Mapping[str, Any] | None = None,
+    interaction_id: str | None = None,
+) -> str | None:
+    """Queue one ledger entry for the CRM (inside the caller's transaction); returns the idempotency key."""
+    payload = ConsentEventPayload(
+        external_id=event_external_id(station, entry),
+        kind=entry.kind,  # one of SHARED_KINDS, checked by the callers
+        number=entry.number,
+        professional=entry.professional,
+        products=list(products),
+        occurred_at=dt.datetime.fromisoformat(entry.at),
+        consent_uid=entry.consent_uid,
+        consent=dict(consent) if consent is not None else None,
+        source=f"agent-assist:{station}",
+        interaction_id=interaction_id,
+    )
+    return enqueue(conn, payload)
+
+
+def record_consent(
+    conn: sqlite3.Connection,
+    record: ConsentRecord,
+    source: str,
+    *,
+    station: str | None = None,
+    share: bool = True,
+) -> tuple[Outcome, str]:
     """:func:`insert_consent` in a transaction of its own, ledger written: one consent recorded (the CLI)."""
     with transaction(conn):
         ledger = LedgerWriter(conn)
-        outcome = insert_consent(conn, ledger, record, source)
+        outcome = insert_consent(conn, ledger, record, source, station=station, share=share)
         ledger.flush()
     return outcome
 
 
 def insert_consent(
-    conn: sqlite3.Connection, ledger: LedgerWriter, record: ConsentRecord, source: str
+    conn: sqlite3.Connection,
+    ledger: LedgerWriter,
+    record: ConsentRecord,
+    source: str,
+    *,
+    station: str | None = None,
+    share: bool = True,
 ) -> tuple[Outcome, str]:
     """Store a consent and its ``given`` event (and ``withdrawn`` if it comes revoked).
 
     The same consent again is a duplicate and changes nothing; another content under an existing id is an
-    InputError, since a consent is never edited: a change is a new consent or an event.
+    InputError, since a consent is never edited: a change is a new consent or an event. With ``share`` (a
+    consent recorded here, not one pulled from the CRM) each ledger entry is queued for the CRM in the
+    caller's transaction, under ``station`` (default :func:`station_name`).
     """
     row = record.row()
     content = content_from_row(row)
@@ -128,7 +211,7 @@ def insert_consent(
         if existing[0] != digest:
             raise InputError(f"consent {uid!r} already exists with a different content")
         return "duplicate", uid
-    ledger.append(
+    given = ledger.append(
         "given",
         number=record.number,
         professional=record.professional,
@@ -138,8 +221,9 @@ def insert_consent(
         consent_uid=uid,
         recorded_at=recorded_at,
     )
+    withdrawn = None
     if record.revoked_at is not None:
-        ledger.append(
+        withdrawn = ledger.append(
             "withdrawn",
             number=record.number,
             professional=record.professional,
@@ -149,6 +233,11 @@ def insert_consent(
             consent_uid=uid,
             recorded_at=recorded_at,
         )
+    if share:
+        name = station_name(station)
+        share_event(conn, given, station=name, products=record.products, consent=content)
+        if withdrawn is not None:
+            share_event(conn, withdrawn, station=name, products=record.products)
     return "inserted", uid
 
 
@@ -161,9 +250,46 @@ def record_event(
     at: dt.datetime,
     details: dict[str, Any],
     consent_uid: str | None = None,
+    station: str | None = None,
+    share: bool = True,
 ) -> int:
-    """Append one event to the ledger; returns its sequence number. Call inside a transaction."""
+    """Append one event to the ledger; returns its sequence number. Call inside a transaction.
+
+    A withdrawal or an objection made here (``share``) is queued for the CRM in that same transaction, under
+    ``station`` (default :func:`station_name`); ``proof_exported`` stays local.
+    """
     ledger = LedgerWriter(conn)
+    entry = append_event(
+        conn,
+        ledger,
+        kind,
+        number=number,
+        professional=professional,
+        at=at,
+        details=details,
+        consent_uid=consent_uid,
+        station=station,
+        share=share,
+    )
+    ledger.flush()
+    return entry.seq
+
+
+def append_event(
+    conn: sqlite3.Connection,
+    ledger: LedgerWriter,
+    kind: Literal["withdrawn", "objection", "proof_exported"],
+    *,
+    number: str,
+    professional: str,
+    at: dt.datetime,
+    details: Mapping[str, Any],
+    consent_uid: str | None = None,
+    station: str | None = None,
+    share: bool = True,
+) -> Entry:
+    """:func:`record_event` on the caller's ledger writer (several events in one transaction; the caller
+    flushes it before committing)."""
     entry = ledger.append(
         kind,
         number=number,
@@ -173,8 +299,20 @@ def record_event(
         payload=details,
         consent_uid=consent_uid,
     )
-    ledger.flush()
-    return entry.seq
+    if share and kind in SHARED_KINDS:
+        products: Sequence[str] = ()
+        if consent_uid is not None:
+            row = conn.execute("SELECT products FROM consents WHERE uid = ?", (consent_uid,)).fetchone()
+            products = json.loads(row[0]) if row is not None else ()
+        interaction = details.get("interaction")
+        share_event(
+            conn,
+            entry,
+            station=station_name(station),
+            products=products,
+            interaction_id=str(interaction) if interaction is not None else None,
+        )
+    return entry
 
 
 def consents_for(conn: sqlite3.Connection, number: str) -> list[dict[str, Any]]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from desktop.core.consent.check import CallQuestion, build_facts, check
+from desktop.core.consent.check import CallQuestion, Freshness, build_facts, check, consent_freshness
 from desktop.core.consent.engine import evaluate
 from desktop.core.consent.facts import parse_facts
 from desktop.core.consent.ledger import utc_key
 from desktop.core.consent.policy import Policy
 from desktop.core.store.consents import ConsentRecord, record_consent, record_event
 from desktop.core.store.db import Store, transaction
+from desktop.core.store.sync_state import set_last_consent_pull
 
 PARIS = dt.timezone(dt.timedelta(hours=1))
 NUMBER = "+33639980001"
@@ -147,12 +148,67 @@ def test_consumer_record_sets_zone_and_line(store: Store, policy: Policy) -> Non
     assert check(store.conn, _question(), policy)[1].codes[0] == "OUTSIDE_CALLING_HOURS"
 
 
-def test_stale_sync_once_a_crm_is_configured(store: Store, policy: Policy) -> None:
+def _pulled(store: Store, at: dt.datetime) -> None:
+    with transaction(store.conn):
+        set_last_consent_pull(store.conn, at)
+
+
+def test_without_a_crm_the_facts_carry_no_sync_and_a_pull_changes_nothing(store: Store, policy: Policy) -> None:
     _consent(store)
-    store.conn.execute("INSERT INTO meta (key, value) VALUES ('sync.enabled', '1')")
-    assert check(store.conn, _question(), policy)[1].codes[0] == "CONSENT_DATA_STALE"  # never pulled
-    store.conn.execute("INSERT INTO meta (key, value) VALUES ('sync.last_consent_pull', '2026-11-24T08:00:00+01:00')")
+    assert "sync" not in build_facts(store.conn, _question(), policy)
+    _pulled(store, dt.datetime(2026, 11, 1, tzinfo=PARIS))  # weeks old, but no CRM: the store is the only truth
     assert check(store.conn, _question(), policy)[1].verdict == "allowed"
+
+
+def test_never_pulled_from_the_crm_is_stale(store: Store, policy: Policy) -> None:
+    _consent(store)
+    facts = build_facts(store.conn, _question(), policy, crm_sync=True)
+    assert facts["sync"] == {"last_consent_pull": None}
+    decision = check(store.conn, _question(), policy, crm_sync=True)[1]
+    assert decision.verdict == "forbidden"
+    assert decision.codes[0] == "CONSENT_DATA_STALE"
+    assert "VALID_CONSENT" in decision.codes  # the verdict it replaced stays in the trail
+
+
+def test_stale_beyond_max_sync_age_then_fresh_after_a_pull(store: Store, policy: Policy) -> None:
+    _consent(store)
+    call_at = _question().at
+    _pulled(store, call_at - dt.timedelta(hours=24, seconds=1))
+    stale = check(store.conn, _question(), policy, crm_sync=True)[1]
+    assert (stale.verdict, stale.codes[0]) == ("forbidden", "CONSENT_DATA_STALE")
+    _pulled(store, call_at - dt.timedelta(hours=24))  # exactly max_sync_age old: still fresh
+    assert check(store.conn, _question(), policy, crm_sync=True)[1].verdict == "allowed"
+    _pulled(store, call_at - dt.timedelta(hours=23, minutes=50))
+    fresh = check(store.conn, _question(), policy, crm_sync=True)[1]
+    # the banner re-evaluates by itself when the data turns stale (before the calling hours end at 13:00)
+    assert (fresh.verdict, fresh.valid_until) == ("allowed", call_at + dt.timedelta(minutes=10))
+
+
+def test_max_sync_age_is_the_policy_s(store: Store, policy: Policy) -> None:
+    _consent(store)
+    _pulled(store, _question().at - dt.timedelta(hours=2))
+    assert check(store.conn, _question(), policy, crm_sync=True)[1].verdict == "allowed"
+    strict = policy.with_overrides({"max_sync_age": "PT1H"})
+    assert check(store.conn, _question(), strict, crm_sync=True)[1].codes[0] == "CONSENT_DATA_STALE"
+
+
+def test_stale_data_leaves_out_of_scope_and_forbidden_verdicts_alone(store: Store, policy: Policy) -> None:
+    # rule 10 turns canvassing allowed/contract_only into forbidden; an inbound call is not canvassing
+    inbound = check(store.conn, _question(direction="inbound"), policy, crm_sync=True)[1]
+    assert (inbound.verdict, inbound.codes[0]) == ("allowed", "OUT_OF_SCOPE_INBOUND")
+    no_consent = check(store.conn, _question(), policy, crm_sync=True)[1]
+    assert no_consent.codes[0] == "NO_VALID_CONSENT"
+
+
+def test_consent_freshness_for_the_banner(store: Store, policy: Policy) -> None:
+    at = dt.datetime(2026, 11, 24, 10, 30, tzinfo=PARIS)
+    assert consent_freshness(store.conn, policy, crm_sync=False, at=at) == Freshness(False, None, None, False)
+    assert consent_freshness(store.conn, policy, crm_sync=True, at=at) == Freshness(True, None, None, True)
+    pulled = at - dt.timedelta(hours=1)
+    _pulled(store, pulled)
+    fresh = consent_freshness(store.conn, policy, crm_sync=True, at=at)
+    assert fresh == Freshness(True, pulled, pulled + dt.timedelta(hours=24), False)
+    assert consent_freshness(store.conn, policy, crm_sync=True, at=at + dt.timedelta(hours=24)).stale
 
 
 def test_decision_is_stored_with_policy_version_and_replays(store: Store, policy: Policy) -> None:
