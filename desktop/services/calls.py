@@ -185,6 +185,15 @@ class CallService(QObject):
         if validated_by is not None:
             self.call_state_changed.emit(session)
 
+    def reevaluate(self) -> None:
+        """Consent data changed under the call on screen (a CRM pull applied new events): evaluate it again now."""
+        session = self.current
+        if session is None or not session.is_open:
+            return
+        self.desk.evaluate(session, at=max(self.clock(), session.started_at))
+        log.info("call %s: re-evaluated after a consent pull", session.uid[:8])
+        self._verdict_updated(session)
+
     # -- banner re-evaluation --------------------------------------------------------------------------------
 
     def _verdict_updated(self, session: CallSession) -> None:
