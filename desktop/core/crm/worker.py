@@ -156,11 +156,9 @@ def backoff_delay(attempt: int, wait: wait_base | None = None) -> float:
 
 def _default_pull() -> PullFunction:
     """The consent pull of ``desktop.core.crm.pull`` (imported when first used)."""
-    import importlib
+    from desktop.core.crm.pull import pull_consents
 
-    # Through importlib: the pull module is helper B2's and may land after this one.
-    pull: PullFunction = importlib.import_module("desktop.core.crm.pull").pull_consents
-    return pull
+    return pull_consents
 
 
 class SyncWorker:
