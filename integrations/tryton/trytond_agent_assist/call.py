@@ -5,7 +5,9 @@ from sql.operators import Not
 from trytond.i18n import gettext
 from trytond.model import Check, ModelSQL, ModelView, Unique, fields
 from trytond.model.exceptions import ValidationError
+from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.transaction import Transaction
 
 # What a station sent is set at creation and never changed after (only the review fields are).
 _FROZEN = {"readonly": Eval("id", -1) >= 0}
@@ -21,6 +23,19 @@ REVIEW_STATES = [
     ("approved", "Approved"),
     ("flagged", "Flagged"),
 ]
+
+
+def check_party(records):
+    "Raise ValidationError for a party that does not exist (SQLite does not enforce foreign keys)"
+    Party = Pool().get("party.party")
+    wanted = {record.party.id for record in records if record.party}
+    with Transaction().set_context(active_test=False):
+        found = {party.id for party in Party.search([("id", "in", list(wanted))])}
+    for record in records:
+        if record.party and record.party.id not in found:
+            raise ValidationError(
+                gettext("agent_assist.msg_unknown_party", party=record.party.id, record=record.rec_name)
+            )
 
 
 def check_json(records, field_names):
@@ -91,6 +106,7 @@ class Call(ModelSQL, ModelView):
     @classmethod
     def validate(cls, calls):
         super().validate(calls)
+        check_party(calls)
         check_json(calls, ["summary", "transcript"])
         for call in calls:
             if call.ended_at and call.ended_at < call.started_at:

@@ -6,7 +6,7 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.model.exceptions import AccessError
 
-from .call import check_json
+from .call import check_json, check_party
 
 KINDS = [
     ("given", "Given"),
@@ -63,6 +63,7 @@ class ConsentEvent(ModelSQL, ModelView):
     @classmethod
     def validate(cls, events):
         super().validate(events)
+        check_party(events)
         check_json(events, ["products", "consent"])
 
     @classmethod
