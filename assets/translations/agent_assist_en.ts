@@ -115,6 +115,44 @@
     </message>
 </context>
 <context>
+    <name>AlertTableModel</name>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="305"/>
+        <source>Date</source>
+        <translation>Date</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="306"/>
+        <source>Alerte</source>
+        <translation>Alert</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="307"/>
+        <source>Agent</source>
+        <translation>Agent</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="308"/>
+        <source>Numéro</source>
+        <translation>Number</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="309"/>
+        <source>Source</source>
+        <translation>Source</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="310"/>
+        <source>Détail</source>
+        <translation>Detail</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="343"/>
+        <source>non décroché</source>
+        <translation>not answered</translation>
+    </message>
+</context>
+<context>
     <name>CallInfo</name>
     <message>
         <location filename="../../desktop/ui/widgets/call_info.py" line="55"/>
@@ -206,243 +244,283 @@
 <context>
     <name>ConsentBanner</name>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="279"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="307"/>
         <source>AUTORISÉ</source>
         <translation>ALLOWED</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="280"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="308"/>
         <source>CONTRAT SEULEMENT</source>
         <translation>CONTRACT ONLY</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="281"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="309"/>
         <source>INTERDIT</source>
         <translation>FORBIDDEN</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="284"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="312"/>
         <source>AUCUN APPEL</source>
         <translation>NO CALL</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="285"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="313"/>
         <source>À VÉRIFIER</source>
         <translation>TO CHECK</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="291"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="319"/>
         <source>HORS DÉMARCHAGE</source>
         <translation>NOT CANVASSING</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="292"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="320"/>
         <source>DÉMARCHAGE</source>
         <translation>CANVASSING</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="296"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="324"/>
         <source>formulaire web</source>
         <translation>web form</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="297"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="325"/>
         <source>papier signé</source>
         <translation>signed paper</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="298"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="326"/>
         <source>en magasin</source>
         <translation>in store</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="299"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="327"/>
         <source>e-mail</source>
         <translation>email</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="300"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="328"/>
         <source>appel téléphonique</source>
         <translation>phone call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="301"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="329"/>
         <source>appel enregistré</source>
         <translation>recorded call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="302"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="330"/>
         <source>fichier d&apos;un partenaire</source>
         <translation>partner&apos;s file</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="307"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="335"/>
         <source>Retrait du consentement</source>
         <translation>Consent withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="309"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="337"/>
         <source>Le client retire son consentement : enregistré après confirmation ({keys})</source>
         <translation>The customer withdraws consent: recorded after confirmation ({keys})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="313"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="341"/>
         <source>Opposition</source>
         <translation>Objection</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="315"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="343"/>
         <source>Le client s&apos;oppose à la prospection : enregistré après confirmation ({keys})</source>
         <translation>The customer objects to marketing: recorded after confirmation ({keys})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="319"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="347"/>
         <source>Confirmer</source>
         <translation>Confirm</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="321"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="349"/>
         <source>Enregistrer ce que le client a dit ({keys})</source>
         <translation>Record what the customer said ({keys})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="323"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="351"/>
         <source>Ignorer</source>
         <translation>Dismiss</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="325"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="353"/>
         <source>Ce n&apos;était pas un retrait : rien n&apos;est enregistré ({keys})</source>
         <translation>Not a withdrawal: nothing is recorded ({keys})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="328"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="356"/>
         <source>{confirm} : confirmer · {dismiss} : ignorer</source>
         <translation>{confirm}: confirm · {dismiss}: dismiss</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="348"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="376"/>
         <source>Verdict : {words}</source>
         <translation>Verdict: {words}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="353"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="381"/>
         <source>Numéro inconnu : aucune offre commerciale sans vérification.</source>
         <translation>Unknown number: no commercial offer without checking.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="355"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="383"/>
         <source>En attente d&apos;un appel.</source>
         <translation>Waiting for a call.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="359"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="387"/>
         <source>Raisons ({count})</source>
         <translation>Reasons ({count})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="362"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="390"/>
         <source>Toutes les raisons de la décision, avec leur règle</source>
         <translation>Every reason for the decision, with its rule</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="376"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="404"/>
         <source>Preuve</source>
         <translation>Proof</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="377"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="405"/>
         <source>Le consentement enregistré : à qui, quand, comment, preuve, texte</source>
         <translation>The consent on record: to whom, when, how, evidence, text</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="397"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="426"/>
         <source>{days} j {clock}</source>
         <translation>{days} d {clock}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="399"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="428"/>
         <source>Réévaluation…</source>
         <translation>Re-evaluating…</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="401"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="430"/>
         <source>Réévalué à {when} · dans {span}</source>
         <translation>Re-evaluated at {when} · in {span}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="403"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="432"/>
         <source>Valable jusqu&apos;à {when} · encore {span}</source>
         <translation>Valid until {when} · {span} left</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="412"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="439"/>
+        <source>{minutes} min</source>
+        <translation>{minutes} min</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="442"/>
+        <source>{hours} h {minutes:02d}</source>
+        <translation>{hours} h {minutes:02d}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="443"/>
+        <source>{days} j</source>
+        <translation>{days} d</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="455"/>
+        <source>⚠ Consentements jamais synchronisés avec le CRM : démarchage interdit</source>
+        <translation>⚠ Consents never synchronised with the CRM: no canvassing</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="457"/>
+        <source>⚠ Consentements non synchronisés depuis {age} : démarchage interdit</source>
+        <translation>⚠ Consents not synchronised for {age}: no canvassing</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="461"/>
+        <source>Consentements synchronisés à l&apos;instant</source>
+        <translation>Consents synchronised just now</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="463"/>
+        <source>Consentements synchronisés il y a {age}</source>
+        <translation>Consents synchronised {age} ago</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="467"/>
+        <source>Dernière synchronisation des consentements avec le CRM : {when} · périmées après {limit}</source>
+        <translation>Last consent synchronisation with the CRM: {when} · stale after {limit}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="485"/>
         <source>Opposition détectée : « {quote} » — Confirmer ?</source>
         <translation>Objection detected: “{quote}” — Confirm?</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="414"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="487"/>
         <source>Retrait détecté : « {quote} » — Confirmer ?</source>
         <translation>Withdrawal detected: “{quote}” — Confirm?</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="436"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="509"/>
         <source>Décision</source>
         <translation>Decision</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="439"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="512"/>
         <source>Aucun consentement enregistré pour ce numéro et ce professionnel.</source>
         <translation>No consent on record for this number and this professional.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="447"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="520"/>
         <source>, case pré-cochée</source>
         <translation>, pre-ticked box</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="449"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="522"/>
         <source>, acte positif du client</source>
         <translation>, customer&apos;s affirmative act</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="450"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="523"/>
         <source>Donné à</source>
         <translation>Given to</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="451"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="524"/>
         <source>Pour</source>
         <translation>For</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="452"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="525"/>
         <source>Le</source>
         <translation>On</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="453"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="526"/>
         <source>Comment</source>
         <translation>How</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="454"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="527"/>
         <source>Preuve</source>
         <comment>proof row: reference of the evidence</comment>
         <translation>Evidence</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="455"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="528"/>
         <source>Texte affiché</source>
         <translation>Text shown</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="456"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="529"/>
         <source>Empreinte</source>
         <translation>Fingerprint</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="458"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="531"/>
         <source>Retiré le</source>
         <translation>Withdrawn on</translation>
     </message>
@@ -526,52 +604,67 @@
 <context>
     <name>InteractionTableModel</name>
     <message>
-        <location filename="../../desktop/ui/review.py" line="124"/>
+        <location filename="../../desktop/ui/review.py" line="181"/>
         <source>Date</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="125"/>
+        <location filename="../../desktop/ui/review.py" line="182"/>
         <source>Durée</source>
         <translation>Duration</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="126"/>
+        <location filename="../../desktop/ui/review.py" line="183"/>
         <source>Agent</source>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="127"/>
+        <location filename="../../desktop/ui/review.py" line="184"/>
         <source>Numéro</source>
         <translation>Number</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="128"/>
+        <location filename="../../desktop/ui/review.py" line="185"/>
         <source>Sens</source>
         <translation>Direction</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="129"/>
+        <location filename="../../desktop/ui/review.py" line="186"/>
         <source>Verdict</source>
         <translation>Verdict</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="130"/>
+        <location filename="../../desktop/ui/review.py" line="187"/>
         <source>Issue</source>
         <translation>Outcome</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="131"/>
+        <location filename="../../desktop/ui/review.py" line="188"/>
         <source>Retrait</source>
         <translation>Withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="132"/>
+        <location filename="../../desktop/ui/review.py" line="189"/>
         <source>État</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="169"/>
+        <location filename="../../desktop/ui/review.py" line="190"/>
+        <source>Revue</source>
+        <translation>Review</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="191"/>
+        <source>Source</source>
+        <translation>Source</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="223"/>
+        <source>{reviewer}, {sync}</source>
+        <translation>{reviewer}, {sync}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="247"/>
         <source>Oui</source>
         <translation>Yes</translation>
     </message>
@@ -662,308 +755,554 @@
 <context>
     <name>ReviewWindow</name>
     <message>
-        <location filename="../../desktop/ui/review.py" line="342"/>
+        <location filename="../../desktop/ui/review.py" line="608"/>
         <source>Agent Assist : revue des appels</source>
         <translation>Agent Assist: call review</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="343"/>
+        <location filename="../../desktop/ui/review.py" line="609"/>
         <source>Du</source>
         <translation>From</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="344"/>
+        <location filename="../../desktop/ui/review.py" line="610"/>
         <source>au</source>
         <translation>to</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="345"/>
+        <location filename="../../desktop/ui/review.py" line="611"/>
         <source>A&amp;gent</source>
         <translation>A&amp;gent</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="346"/>
+        <location filename="../../desktop/ui/review.py" line="612"/>
         <source>&amp;Issue</source>
         <translation>&amp;Outcome</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="347"/>
+        <location filename="../../desktop/ui/review.py" line="613"/>
         <source>&amp;Verdict</source>
         <translation>&amp;Verdict</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="348"/>
+        <location filename="../../desktop/ui/review.py" line="614"/>
         <source>&amp;Retrait</source>
         <translation>&amp;Withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="349"/>
-        <location filename="../../desktop/ui/review.py" line="353"/>
-        <location filename="../../desktop/ui/review.py" line="356"/>
+        <location filename="../../desktop/ui/review.py" line="616"/>
+        <location filename="../../desktop/ui/review.py" line="620"/>
+        <location filename="../../desktop/ui/review.py" line="623"/>
         <source>Tous</source>
         <translation>All</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="350"/>
+        <location filename="../../desktop/ui/review.py" line="617"/>
+        <location filename="../../desktop/ui/review.py" line="626"/>
         <source>Toutes</source>
         <translation>All</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="357"/>
+        <location filename="../../desktop/ui/review.py" line="624"/>
         <source>Oui</source>
         <translation>Yes</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="358"/>
+        <location filename="../../desktop/ui/review.py" line="625"/>
         <source>Non</source>
         <translation>No</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="359"/>
+        <location filename="../../desktop/ui/review.py" line="629"/>
         <source>Actualiser</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="360"/>
-        <location filename="../../desktop/ui/review.py" line="548"/>
+        <location filename="../../desktop/ui/review.py" line="630"/>
+        <source>Relire ce poste et le CRM (Ctrl+F5)</source>
+        <translation>Read this station and the CRM again (Ctrl+F5)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="631"/>
+        <location filename="../../desktop/ui/review.py" line="1029"/>
         <source>Exporter en CSV</source>
         <translation>Export as CSV</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="361"/>
+        <location filename="../../desktop/ui/review.py" line="632"/>
         <source>Transcription</source>
         <translation>Transcript</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="362"/>
+        <location filename="../../desktop/ui/review.py" line="633"/>
         <source>Résumé</source>
         <translation>Summary</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="408"/>
+        <location filename="../../desktop/ui/review.py" line="634"/>
+        <source>Revue du chef d&apos;équipe</source>
+        <translation>Team lead&apos;s review</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="635"/>
+        <source>Co&amp;mmentaire</source>
+        <translation>Co&amp;mment</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="636"/>
+        <source>Obligatoire pour signaler : ce qui ne va pas</source>
+        <translation>Required to flag: what is wrong</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="637"/>
+        <source>&amp;Approuver</source>
+        <translation>&amp;Approve</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="638"/>
+        <source>Approuver cet appel (Alt+A)</source>
+        <translation>Approve this call (Alt+A)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="639"/>
+        <source>&amp;Signaler…</source>
+        <translation>&amp;Flag…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="640"/>
+        <source>Signaler cet appel à l&apos;agent, avec le commentaire (Alt+S)</source>
+        <translation>Flag this call to the agent, with the comment (Alt+F)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="643"/>
+        <source>Retraits et oppositions pendant les appels, appels commerciaux passés malgré un verdict INTERDIT ; les plus récents d&apos;abord. Entrée ou double-clic : ouvrir l&apos;appel.</source>
+        <translation>Withdrawals and objections during calls, commercial calls placed despite a FORBIDDEN verdict; newest first. Enter or double-click: open the call.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="647"/>
+        <source>Appels</source>
+        <translation>Calls</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="698"/>
         <source>Impossible de lire les appels : {error}</source>
         <translation>Cannot read the calls: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="443"/>
+        <location filename="../../desktop/ui/review.py" line="757"/>
+        <source>CRM injoignable : {message}. Les appels de ce poste restent affichés.</source>
+        <translation>CRM unreachable: {message}. This station&apos;s calls are still shown.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="767"/>
+        <source>Cet appel n&apos;est plus dans la liste.</source>
+        <translation>This call is no longer in the list.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="801"/>
+        <source>Pour signaler un appel, dites en commentaire ce qui ne va pas.</source>
+        <translation>To flag a call, say in the comment what is wrong.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="817"/>
+        <source>Revue non enregistrée : {error}</source>
+        <translation>Review not recorded: {error}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="821"/>
+        <source>{state} : enregistré sur ce poste, envoyé au CRM par la synchronisation.</source>
+        <translation>{state}: recorded on this station, sent to the CRM by the sync.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="825"/>
+        <source>{state} : enregistré sur ce poste (aucun CRM configuré).</source>
+        <translation>{state}: recorded on this station (no CRM configured).</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="836"/>
+        <source>Signaler l&apos;appel</source>
+        <translation>Flag the call</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="838"/>
+        <source>Signaler l&apos;appel du {when} (agent {agent}) ?</source>
+        <translation>Flag the call of {when} (agent {agent})?</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="842"/>
+        <source>Commentaire : « {comment} »</source>
+        <translation>Comment: “{comment}”</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="843"/>
+        <source>Signaler</source>
+        <translation>Flag</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="844"/>
+        <source>Annuler</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="854"/>
+        <source>ce poste ({station})</source>
+        <translation>this station ({station})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="854"/>
+        <source>ce poste</source>
+        <translation>this station</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="857"/>
+        <source>Source : {here} seulement. Aucun CRM configuré : les appels des autres postes ne sont pas listés.</source>
+        <translation>Source: {here} only. No CRM configured: other stations&apos; calls are not listed.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="860"/>
+        <source>Source : {here} et le CRM {crm} (lecture en cours…)</source>
+        <translation>Source: {here} and the CRM {crm} (reading…)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="862"/>
+        <source>Source : {here} et le CRM {crm} ({count} appel(s) lus à {when})</source>
+        <translation>Source: {here} and the CRM {crm} ({count} call(s) read at {when})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="864"/>
+        <source>Source : {here} ; le CRM {crm} n&apos;a pas répondu ({when}).</source>
+        <translation>Source: {here}; the CRM {crm} did not answer ({when}).</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="871"/>
+        <source>Alertes ({count})</source>
+        <translation>Alerts ({count})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="880"/>
         <source>{count} appel(s)</source>
         <translation>{count} call(s)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="447"/>
+        <location filename="../../desktop/ui/review.py" line="811"/>
+        <location filename="../../desktop/ui/review.py" line="891"/>
         <source>Sélectionnez un appel dans la liste.</source>
         <translation>Select a call in the list.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="503"/>
+        <location filename="../../desktop/ui/review.py" line="615"/>
+        <source>Rev&amp;ue</source>
+        <translation>R&amp;eview</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="883"/>
+        <source> dont {remote} d&apos;autres postes (CRM)</source>
+        <translation>, {remote} of them from other stations (CRM)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="930"/>
+        <source>dans le CRM</source>
+        <translation>in the CRM</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="935"/>
+        <source>{state} par {reviewer} le {when}</source>
+        <translation>{state} by {reviewer} on {when}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="982"/>
         <source>Validé par {agent} le {when}</source>
         <translation>Validated by {agent} on {when}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="507"/>
+        <location filename="../../desktop/ui/review.py" line="986"/>
+        <source>Résumé lu dans le CRM</source>
+        <translation>Summary read from the CRM</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="988"/>
         <source>Brouillon (non validé)</source>
         <translation>Draft (not validated)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="509"/>
+        <location filename="../../desktop/ui/review.py" line="990"/>
         <source>Motif</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="510"/>
+        <location filename="../../desktop/ui/review.py" line="991"/>
         <source>Issue</source>
         <translation>Outcome</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="511"/>
+        <location filename="../../desktop/ui/review.py" line="992"/>
         <source>Résolution</source>
         <translation>Resolution</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="534"/>
+        <location filename="../../desktop/ui/review.py" line="1015"/>
         <source>Identité</source>
         <translation>Identity</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="535"/>
+        <location filename="../../desktop/ui/review.py" line="1016"/>
         <source>Pour le compte de</source>
         <translation>On behalf of</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="536"/>
+        <location filename="../../desktop/ui/review.py" line="1017"/>
         <source>Nature commerciale</source>
         <translation>Commercial nature</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="537"/>
+        <location filename="../../desktop/ui/review.py" line="1018"/>
         <source>Enregistrement</source>
         <translation>Recording</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="548"/>
+        <location filename="../../desktop/ui/review.py" line="1029"/>
         <source>Fichiers CSV (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="564"/>
+        <location filename="../../desktop/ui/review.py" line="1047"/>
         <source>Export impossible : {error}</source>
         <translation>Export failed: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="567"/>
+        <location filename="../../desktop/ui/review.py" line="1050"/>
         <source>{count} appel(s) exporté(s) vers {path}</source>
         <translation>{count} call(s) exported to {path}</translation>
     </message>
 </context>
 <context>
+    <name>ReviewWords</name>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="109"/>
+        <source>À revoir</source>
+        <translation>To review</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="110"/>
+        <source>Approuvé</source>
+        <translation>Approved</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="111"/>
+        <source>Signalé</source>
+        <translation>Flagged</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="116"/>
+        <source>Ce poste</source>
+        <translation>This station</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="118"/>
+        <source>Ce poste + CRM</source>
+        <translation>This station + CRM</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="119"/>
+        <source>CRM · {station}</source>
+        <translation>CRM · {station}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="119"/>
+        <source>CRM</source>
+        <translation>CRM</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="123"/>
+        <source>Retrait du consentement</source>
+        <translation>Consent withdrawal</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="124"/>
+        <source>Opposition</source>
+        <translation>Objection</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="125"/>
+        <source>Appel commercial malgré INTERDIT</source>
+        <translation>Commercial call despite FORBIDDEN</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="132"/>
+        <source>envoyée au CRM</source>
+        <translation>sent to the CRM</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="134"/>
+        <source>refusée par le CRM : {message}</source>
+        <translation>refused by the CRM: {message}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="135"/>
+        <source>en attente d&apos;envoi au CRM</source>
+        <translation>waiting to be sent to the CRM</translation>
+    </message>
+</context>
+<context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="131"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="165"/>
         <source>Paramètres du poste</source>
+        <extracomment>Shown after the label (or the text of a check box) of a setting the machine policy locks. The machine policy (default: this machine&apos;s); MalformedPolicyError when it is broken.</extracomment>
         <translation>Station settings</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="133"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="167"/>
         <source>&amp;Entreprise (professionnel)</source>
         <translation>&amp;Company (professional)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="134"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="168"/>
         <source>&amp;Numéro présenté</source>
         <translation>&amp;Caller ID</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="135"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="169"/>
         <source>Produit par &amp;défaut</source>
         <translation>&amp;Default product</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="136"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="170"/>
         <source>Identifiant &amp;agent</source>
         <translation>&amp;Agent id</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="137"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="171"/>
         <source>&amp;Langue</source>
         <translation>&amp;Language</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="138"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="172"/>
         <source>&amp;Fenêtre</source>
         <translation>&amp;Window</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="142"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="176"/>
         <source>Toujours au premier plan (au-dessus du softphone)</source>
         <translation>Always on top (above the softphone)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="143"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="177"/>
         <source>ex. ACME Énergie SAS</source>
         <translation>e.g. ACME Énergie SAS</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="144"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="178"/>
         <source>ex. 01 62 00 00 01 ou +33162000001</source>
         <translation>e.g. 01 62 00 00 01 or +33162000001</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="145"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="179"/>
         <source>ex. electricity</source>
         <translation>e.g. electricity</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="146"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="180"/>
         <source>ex. agent-7</source>
         <translation>e.g. agent-7</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="147"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="181"/>
         <source>La langue change au prochain démarrage.</source>
         <translation>The language changes at the next start.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="148"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="182"/>
         <source>Téléphonie (au prochain démarrage)</source>
         <translation>Telephony (at the next start)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="151"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="185"/>
         <source>&amp;Sources</source>
         <translation>&amp;Sources</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="151"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="185"/>
         <source>&amp;baresip (ctrl_tcp)</source>
         <translation>&amp;baresip (ctrl_tcp)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="151"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="185"/>
         <source>Appel sortant &amp;interdit</source>
         <translation>&amp;Forbidden outbound call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="155"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="189"/>
         <source>Commandes</source>
         <translation>Commands</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="155"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="189"/>
         <source>API locale</source>
         <translation>Local API</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="158"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="192"/>
         <source>Le softphone lance « agent-assist event … » à chaque appel (MicroSIP et semblables).</source>
         <translation>The softphone runs “agent-assist event …” on each call (MicroSIP and similar).</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="160"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="194"/>
         <source>API HTTP locale (127.0.0.1, jeton) pour numéroteurs et CTI.</source>
         <translation>Local HTTP API (127.0.0.1, token) for diallers and CTI.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="161"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="195"/>
         <source>Se connecter au softphone au démarrage</source>
         <translation>Connect to the softphone at start</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="162"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="196"/>
         <source>Transcrire les appels sur ce poste (enregistrements de baresip)</source>
         <translation>Transcribe calls on this station (baresip recordings)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="163"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="197"/>
         <source>Avertir (bandeau rouge)</source>
         <translation>Warn (red banner)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="164"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="198"/>
         <source>Raccrocher automatiquement</source>
         <translation>Hang up automatically</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="165"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="199"/>
         <source>Enregistrer</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="166"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="200"/>
         <source>Annuler</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="200"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="205"/>
+        <source>Défini par votre service informatique</source>
+        <translation>Set by your IT department</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="219"/>
+        <source>Certains paramètres sont définis par votre service informatique.</source>
+        <translation>Some settings are set by your IT department.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/settings_dialog.py" line="255"/>
         <source>Numéro présenté invalide : « {number} ».</source>
         <translation>Invalid caller ID: “{number}”.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="210"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="265"/>
         <source>Adresse de baresip manquante.</source>
         <translation>baresip&apos;s address is missing.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/settings_dialog.py" line="239"/>
+        <location filename="../../desktop/ui/settings_dialog.py" line="296"/>
         <source>Impossible d&apos;enregistrer les paramètres : {error}</source>
         <translation>Cannot save the settings: {error}</translation>
     </message>

@@ -8,6 +8,10 @@ Signals (intents; the panel asks for confirmation where needed and calls the ser
   detector heard (``kind`` is the detector's: ``"withdrawal"`` or ``"objection"``).
 - ``detected_dismissed()``: the agent said the detection was wrong.
 - ``proof_requested()``: the proof section was opened; the panel answers with :meth:`ConsentBanner.set_proof`.
+
+When the station syncs with a CRM, :meth:`ConsentBanner.set_freshness` adds a small line saying how long ago the
+consent data was pulled, with a warning look once it is older than the policy allows (the engine then forbids
+commercial calls with ``CONSENT_DATA_STALE``).
 """
 
 from __future__ import annotations
@@ -32,12 +36,19 @@ from PySide6.QtWidgets import (
 from desktop.core.consent.engine import Decision
 from desktop.core.store.consents import ConsentProof
 from desktop.core.telephony.session import CallSession
+from desktop.services.consent_freshness import Freshness
 from desktop.ui.widgets.durations import split_duration
 from desktop.ui.widgets.elided_label import ElidedLabel
 from desktop.ui.widgets.repolish import repolish
 
 # Longest quote of the customer's words in the detection prompt.
 _QUOTE_CHARS = 90
+# The freshness line: small and quiet while fresh; a light pill with dark text when stale, readable on every strip.
+_FRESH_STYLE = "QLabel#FreshnessLabel { font-size: 11px; }"
+_STALE_STYLE = (
+    "QLabel#FreshnessLabel { font-size: 11px; font-weight: bold; color: #3E2700; background: #FFE082;"
+    " border-radius: 3px; padding: 1px 4px; }"
+)
 
 
 class DetailsArea(QScrollArea):
@@ -88,6 +99,7 @@ class ConsentBanner(QFrame):
         self._proof_rows: list[tuple[str, str]] = []
         self._detection: tuple[str, int, str] | None = None
         self._now: dt.datetime | None = None
+        self._freshness: Freshness | None = None
         self.confirm_hint = ""
         self.dismiss_hint = ""
         self.withdraw_hint = ""
@@ -104,6 +116,10 @@ class ConsentBanner(QFrame):
         self.reason_label.setObjectName("ReasonLabel")
         self.countdown_label = QLabel(self.strip)
         self.countdown_label.setObjectName("CountdownLabel")
+        self.freshness_label = QLabel(self.strip)
+        self.freshness_label.setObjectName("FreshnessLabel")
+        self.freshness_label.setWordWrap(True)
+        self.freshness_label.hide()
         self.reasons_button = QToolButton(self.strip)
         self.reasons_button.setObjectName("DetailsToggle")
         self.reasons_button.setCheckable(True)
@@ -125,6 +141,7 @@ class ConsentBanner(QFrame):
         strip_layout.addLayout(sub)
         strip_layout.addWidget(self.reason_label)
         strip_layout.addWidget(self.countdown_label)
+        strip_layout.addWidget(self.freshness_label)
 
         self.details = DetailsArea(self)
         self.details.setObjectName("DetailsArea")
@@ -268,9 +285,20 @@ class ConsentBanner(QFrame):
         self.detected_dismissed.emit()
 
     def tick(self, now: dt.datetime) -> None:
-        """Update the countdown to ``valid_until`` (called each second on the GUI thread)."""
+        """Update the countdown to ``valid_until`` and the consent freshness (called each second on the GUI thread)."""
         self._now = now
         self._render_countdown()
+        self._render_freshness()
+
+    def set_freshness(self, freshness: Freshness | None) -> None:
+        """How fresh the consent data pulled from the CRM is (None: the station does not sync, no line shown)."""
+        self._freshness = freshness
+        self._render_freshness()
+
+    @property
+    def freshness_stale(self) -> bool:
+        """The freshness line shows the stale warning."""
+        return bool(self.freshness_label.property("stale"))
 
     # -- texts -----------------------------------------------------------------------------------------------
 
@@ -378,6 +406,7 @@ class ConsentBanner(QFrame):
         for button in (self.withdraw_button, self.object_button):
             button.setEnabled(has_number)
         self._render_countdown()
+        self._render_freshness()
         self._render_proof()
         self._render_prompt()
         self.details.updateGeometry()
@@ -402,6 +431,50 @@ class ConsentBanner(QFrame):
         else:
             text = self.tr("Valable jusqu'à {when} · encore {span}").format(when=when, span=span)
         self.countdown_label.setText(text)
+
+    def age_words(self, age: dt.timedelta) -> str:
+        """``3 min``, ``2 h 05``, ``3 j``: an age at a glance."""
+        minutes = int(age.total_seconds() // 60)
+        if minutes < 60:
+            return self.tr("{minutes} min").format(minutes=minutes)
+        hours, rest = divmod(minutes, 60)
+        if hours < 48:
+            return self.tr("{hours} h {minutes:02d}").format(hours=hours, minutes=rest)
+        return self.tr("{days} j").format(days=hours // 24)
+
+    def _render_freshness(self) -> None:
+        freshness = self._freshness
+        label = self.freshness_label
+        if freshness is None:
+            label.hide()
+            return
+        now = self._now or dt.datetime.now().astimezone()
+        age = freshness.age(now)
+        stale = freshness.is_stale(now)
+        if age is None:
+            text = self.tr("⚠ Consentements jamais synchronisés avec le CRM : démarchage interdit")
+        elif stale:
+            text = self.tr("⚠ Consentements non synchronisés depuis {age} : démarchage interdit").format(
+                age=self.age_words(age)
+            )
+        elif age < dt.timedelta(minutes=1):
+            text = self.tr("Consentements synchronisés à l'instant")
+        else:
+            text = self.tr("Consentements synchronisés il y a {age}").format(age=self.age_words(age))
+        label.setText(text)
+        limit = freshness.stale_after
+        label.setToolTip(
+            self.tr("Dernière synchronisation des consentements avec le CRM : {when} · périmées après {limit}").format(
+                when=freshness.last_pull.astimezone().strftime("%d/%m/%Y %H:%M") if freshness.last_pull else "—",
+                limit=limit.astimezone().strftime("%d/%m/%Y %H:%M") if limit else "—",
+            )
+        )
+        label.setAccessibleName(text)
+        if label.property("stale") != stale:
+            label.setProperty("stale", stale)
+            # The panel's style sheet is not ours to change: the warning look lives with the widget.
+            label.setStyleSheet(_STALE_STYLE if stale else _FRESH_STYLE)
+        label.show()
 
     def _render_prompt(self) -> None:
         if self._detection is None:

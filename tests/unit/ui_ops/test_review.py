@@ -64,8 +64,10 @@ def test_lists_every_call_newest_first_with_numbers_masked(window: ReviewWindow,
         "Ne plus appeler",
         "Oui",
         "Enregistré",
+        "À revoir",
+        "Ce poste",
     ]
-    assert cells(window, 1)[5:] == ["INTERDIT", "—", "", "Manqué"]
+    assert cells(window, 1)[5:] == ["INTERDIT", "—", "", "Manqué", "À revoir", "Ce poste"]
     model = window.model
     verdict = InteractionTableModel.COLUMNS.index("verdict")
     assert model.data(model.index(3, verdict), Qt.ItemDataRole.ToolTipRole) == "CONSENT_REVOKED"
