@@ -51,11 +51,14 @@ class SourceUnavailableError(NotFoundError):
     """No source could provide the model (no package installed, no network): the message says what to do."""
 
 
-def models_root(data_dir: Path | None = None) -> Path:
-    """The models folder: ``$AGENT_ASSIST_MODELS``, else ``<data dir>/models``."""
+def models_root(data_dir: Path | None = None, configured: str | os.PathLike[str] | None = None) -> Path:
+    """The models folder: ``$AGENT_ASSIST_MODELS``, else ``configured`` (the ``models_dir`` setting, which a machine
+    policy may set and lock), else ``<data dir>/models``."""
     from_env = os.environ.get(MODELS_ENV)
     if from_env:
         return Path(from_env).expanduser()
+    if configured:
+        return Path(configured).expanduser()
     if data_dir is None:
         from desktop.paths import data_dir as default_data_dir
 
