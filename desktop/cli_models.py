@@ -42,7 +42,7 @@ def add_models_commands(subparsers: Any, common_parent: argparse.ArgumentParser)
 def _root(ctx: Context) -> Path:
     from desktop.core.models import models_root
 
-    return models_root(ctx.data_dir)
+    return models_root(ctx.data_dir, ctx.settings.models_dir)
 
 
 def cmd_models_list(ctx: Context) -> int:

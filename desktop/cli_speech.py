@@ -32,7 +32,8 @@ def cmd_transcribe(ctx: Context) -> int:
     from desktop.core.speech.transcriber import DecodeOptions, Transcriber, transcribe_source
 
     args = ctx.args
-    folder = Path(args.model_dir) if args.model_dir else model_dir("whisper-base", models_root(ctx.data_dir))
+    root = models_root(ctx.data_dir, ctx.settings.models_dir)
+    folder = Path(args.model_dir) if args.model_dir else model_dir("whisper-base", root)
     transcriber = Transcriber(folder, DecodeOptions(beam_size=args.beam_size))
     source = WavFileSource(args.file)
     patterns = ctx.policy().data.redaction.patterns

@@ -27,6 +27,7 @@ the app and every command stop on it with exit code 2.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -151,7 +152,10 @@ def _validate(path: Path, text: str, document: dict[str, Any]) -> MachinePolicy:
     if not isinstance(settings_doc, dict):
         raise fail("settings", "must be a table ([settings])")
     try:
-        validated = Settings.model_validate(settings_doc)
+        # Strict: IT's file must have the right types ("4444" is not a port); JSON mode so arrays fill tuples.
+        # TOML dates have no setting: they become an object that fails validation naming their key.
+        text_doc = json.dumps(settings_doc, default=lambda value: {"toml_date": str(value)})
+        validated = Settings.model_validate_json(text_doc, strict=True)
     except ValidationError as error:
         first = error.errors()[0]
         key = ".".join(["settings", *(str(part) for part in first["loc"])])
