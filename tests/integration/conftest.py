@@ -21,6 +21,7 @@ from desktop.services.calls import CallService
 from desktop.ui.i18n import install_translator
 from desktop.ui.panel import AgentPanel
 from tests.integration.baresip_pair import BaresipUnavailable, ensure_baresip
+from tests.integration.tryton_support import tryton, tryton_connector  # noqa: F401  (fixtures for every integration test)
 
 PARIS = dt.timezone(dt.timedelta(hours=1))
 # A Tuesday morning after the opt-in switch, inside the calling hours: the consent below makes it allowed.

@@ -9,6 +9,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+# Timestamps, not DateTime: a station's instants keep their microseconds (ordering of events, equality on pull).
 # What a station sent is set at creation and never changed after (only the review fields are).
 _FROZEN = {"readonly": Eval("id", -1) >= 0}
 DIRECTIONS = [("inbound", "Inbound"), ("outbound", "Outbound")]
@@ -65,9 +66,9 @@ class Call(ModelSQL, ModelView):
     party = fields.Many2One("party.party", "Party", required=True, ondelete="CASCADE")
     station = fields.Char("Station", states=_FROZEN)
     direction = fields.Selection(DIRECTIONS, "Direction", required=True, states=_FROZEN)
-    started_at = fields.DateTime("Started At", required=True, states=_FROZEN)
-    answered_at = fields.DateTime("Answered At", states=_FROZEN)
-    ended_at = fields.DateTime("Ended At", states=_FROZEN)
+    started_at = fields.Timestamp("Started At", required=True, states=_FROZEN)
+    answered_at = fields.Timestamp("Answered At", states=_FROZEN)
+    ended_at = fields.Timestamp("Ended At", states=_FROZEN)
     duration = fields.Integer("Duration", states=_FROZEN, help="In seconds.")
     agent = fields.Char("Agent", states=_FROZEN)
     professional = fields.Char("Professional", states=_FROZEN)
@@ -83,7 +84,7 @@ class Call(ModelSQL, ModelView):
     review_state = fields.Selection(REVIEW_STATES, "Review State", required=True)
     review_comment = fields.Text("Review Comment")
     reviewer = fields.Char("Reviewer")
-    reviewed_at = fields.DateTime("Reviewed At")
+    reviewed_at = fields.Timestamp("Reviewed At")
 
     @classmethod
     def __setup__(cls):

@@ -32,7 +32,7 @@ class ConsentEvent(ModelSQL, ModelView):
         "Professional", required=True, help="To whom the consent was given, or from whom the person withdraws."
     )
     products = fields.Text("Products", help="JSON list of products; empty means every product.")
-    occurred_at = fields.DateTime("Occurred At", required=True)
+    occurred_at = fields.Timestamp("Occurred At", required=True)
     consent_uid = fields.Char("Consent UID")
     consent = fields.Text("Consent", help="For a given consent: its content (JSON).")
     source = fields.Char("Source", required=True)
