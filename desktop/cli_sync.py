@@ -3,8 +3,10 @@
 Registered by :func:`desktop.cli.build_parser` through :func:`add_sync_commands`. Exit codes, besides the
 common ones (0 done, 1 internal error, 2 bad input, 4 not found):
 
-- ``sync run``: 0 nothing is left pending (parked entries are reported, they wait for a person);
-  5 entries are still pending when it stops (the CRM could not be reached or was too slow for ``--timeout``);
+- ``sync run``: 0 nothing is left pending and the consent changes were pulled (parked entries are reported,
+  they wait for a person);
+  5 entries are still pending when it stops (the CRM could not be reached or was too slow for ``--timeout``),
+  or the consent changes could not be pulled;
   6 the CRM refused the credentials, or none are stored (``sync secret set``).
 """
 
@@ -128,7 +130,7 @@ def cmd_sync_run(ctx: Context) -> int:
         ctx.emit(data, _run_lines(data))
         return _auth_failed(ctx, report.push.message or "the CRM refused the credentials")
     ctx.emit(data, _run_lines(data))
-    return 0 if report.drained else EXIT_NOT_DRAINED
+    return 0 if report.drained and report.pull_problem is None else EXIT_NOT_DRAINED
 
 
 def _auth_failed(ctx: Context, message: str) -> int:

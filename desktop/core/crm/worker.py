@@ -422,7 +422,8 @@ class SyncWorker:
 
     def drain(self, *, timeout_s: float, pull: bool = True, stop: threading.Event | None = None) -> DrainReport:
         """Pull once, then push until nothing is pending or ``timeout_s`` has passed, sleeping until the next row
-        is due; stops at once on refused credentials. ``drained`` says whether nothing is left pending."""
+        is due, then pull again if the first pull failed; stops at once on refused credentials. ``drained`` says
+        whether nothing is left pending; ``pull_problem`` whether the consent changes could not be pulled."""
         started = time.monotonic()
         total = PushReport()
         pulls, pull_problem = 0, None
@@ -451,6 +452,12 @@ class SyncWorker:
             wait = (due - self.clock()).total_seconds()
             if wait > 0:
                 self.sleep(min(wait, left))
+        if pull_problem is not None and total.problem != "auth" and not (stop is not None and stop.is_set()):
+            try:  # the first pull failed (the CRM was down then): once more now that pushes went through
+                self.pull_once()
+                pulls, pull_problem = pulls + 1, None
+            except SyncError as error:
+                pull_problem = str(error)
         pending = self.pending_count()
         return DrainReport(pending == 0, pending, cycles, total, pulls, pull_problem, time.monotonic() - started)
 
