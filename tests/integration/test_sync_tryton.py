@@ -3,7 +3,7 @@
 The sync worker and the Tryton connector push interactions through :class:`FaultProxy`: 429 with Retry-After,
 500/503, dropped connections, a response lost after the commit, a CRM slower than the client's timeout, and a
 CRM down for a whole run then back. Whatever happens, each interaction ends up in Tryton exactly once, nothing is
-lost locally, and the backlog drains. One Tryton server serves the module (it takes ~20 s to start).
+lost locally, and the backlog drains. The Tryton is the session's (``tests/integration/tryton_support.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from desktop.core.crm.contract import InteractionPayload, TranscriptLine
 from desktop.core.crm.outbox import enqueue
 from desktop.core.crm.worker import SyncWorker
 from desktop.core.store.db import Store, open_store, transaction
+from integrations.tryton.server import TrytonHandle
 from tests.support.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.slow
@@ -37,19 +38,9 @@ T0 = dt.datetime(2026, 11, 24, 9, 30, tzinfo=dt.UTC)
 FAST = wait_random_exponential(multiplier=0.2, max=1.0)
 
 
-@pytest.fixture(scope="module")
-def tryton() -> Iterator[object]:
-    try:
-        from integrations.tryton.server import TrytonServer
-    except ImportError as error:  # pragma: no cover - the repository ships it
-        pytest.fail(f"integrations/tryton/server.py is missing ({error})")
-    with TrytonServer(database="sync_faults", fresh=True) as handle:
-        yield handle
-
-
 @pytest.fixture
-def proxy(tryton: object) -> Iterator[FaultProxy]:
-    with FaultProxy(tryton.url) as fault_proxy:  # type: ignore[attr-defined]
+def proxy(tryton: TrytonHandle) -> Iterator[FaultProxy]:
+    with FaultProxy(tryton.url) as fault_proxy:
         yield fault_proxy
     for connector in _CONNECTORS:  # their HTTP clients hold sockets to the proxy
         connector.close()
@@ -85,24 +76,24 @@ def queue(store: Store, count: int) -> list[str]:
     return [f"{run}-{n:03d}" for n in range(count)]
 
 
-def crm_settings(proxy: FaultProxy, tryton: object, **extra: object) -> Crm:
-    return Crm(connector="tryton", endpoint=f"{proxy.url}/{tryton.database}", **extra)  # type: ignore[attr-defined,arg-type]
+def crm_settings(proxy: FaultProxy, tryton: TrytonHandle, **extra: object) -> Crm:
+    return Crm(connector="tryton", endpoint=f"{proxy.url}/{tryton.database}", **extra)  # type: ignore[arg-type]
 
 
-def worker_for(store: Store, proxy: FaultProxy, tryton: object, *, timeout_s: float = 5.0) -> SyncWorker:
+def worker_for(store: Store, proxy: FaultProxy, tryton: TrytonHandle, *, timeout_s: float = 5.0) -> SyncWorker:
     crm = crm_settings(proxy, tryton, timeout_s=timeout_s)
-    connector = TrytonConnector(crm.endpoint or "", tryton.key, crm=crm)  # type: ignore[attr-defined]
+    connector = TrytonConnector(crm.endpoint or "", tryton.key, crm=crm)
     _CONNECTORS.append(connector)
     return SyncWorker(lambda: store.conn, connector, crm, wait=FAST)
 
 
-def calls_in_tryton(tryton: object, ids: list[str]) -> dict[str, list[int]]:
+def calls_in_tryton(tryton: TrytonHandle, ids: list[str]) -> dict[str, list[int]]:
     """external id -> Tryton ids of the calls carrying it, read directly from Tryton (not through the proxy)."""
     domain = base64.urlsafe_b64encode(json.dumps([["external_id", "in", ids]]).encode()).decode()
     response = httpx.get(
-        f"{tryton.endpoint}/rest/model/agent_assist.call",  # type: ignore[attr-defined]
+        f"{tryton.endpoint}/rest/model/agent_assist.call",
         params=[("d", domain), ("f", "external_id"), ("s", "100000")],
-        headers={"Authorization": f"Bearer {tryton.key}"},  # type: ignore[attr-defined]
+        headers={"Authorization": f"Bearer {tryton.key}"},
         timeout=30,
     )
     response.raise_for_status()
@@ -122,7 +113,7 @@ def local_rows(store: Store, ids: list[str]) -> dict[str, tuple[str, str | None]
     }
 
 
-def assert_exactly_once(store: Store, tryton: object, ids: list[str]) -> None:
+def assert_exactly_once(store: Store, tryton: TrytonHandle, ids: list[str]) -> None:
     remote = calls_in_tryton(tryton, ids)
     assert sorted(remote) == sorted(ids), f"missing in Tryton: {sorted(set(ids) - set(remote))}"
     assert {key: len(value) for key, value in remote.items() if len(value) != 1} == {}
@@ -133,7 +124,7 @@ def assert_exactly_once(store: Store, tryton: object, ids: list[str]) -> None:
     }
 
 
-def test_every_fault_in_turn_still_gives_exactly_once(store: Store, proxy: FaultProxy, tryton: object) -> None:
+def test_every_fault_in_turn_still_gives_exactly_once(store: Store, proxy: FaultProxy, tryton: TrytonHandle) -> None:
     ids = queue(store, 30)
     worker = worker_for(store, proxy, tryton, timeout_s=1.5)
     worker.connector.max_batch = 5  # type: ignore[misc]  # several batches, so faults land between them
@@ -147,7 +138,7 @@ def test_every_fault_in_turn_still_gives_exactly_once(store: Store, proxy: Fault
 
 
 def test_a_response_lost_after_the_commit_is_resolved_by_external_id(
-    store: Store, proxy: FaultProxy, tryton: object
+    store: Store, proxy: FaultProxy, tryton: TrytonHandle
 ) -> None:
     proxy.only = lambda method, path: method == "POST"  # the create, not the look-up before it
     ids = queue(store, 3)
@@ -161,7 +152,7 @@ def test_a_response_lost_after_the_commit_is_resolved_by_external_id(
     assert_exactly_once(store, tryton, ids)
 
 
-def test_retry_after_is_honoured(store: Store, proxy: FaultProxy, tryton: object) -> None:
+def test_retry_after_is_honoured(store: Store, proxy: FaultProxy, tryton: TrytonHandle) -> None:
     ids = queue(store, 2)
     proxy.inject("429:2")
     worker = worker_for(store, proxy, tryton)
@@ -174,7 +165,7 @@ def test_retry_after_is_honoured(store: Store, proxy: FaultProxy, tryton: object
     assert_exactly_once(store, tryton, ids)
 
 
-def test_a_crm_down_for_the_whole_run_then_back(store: Store, proxy: FaultProxy, tryton: object) -> None:
+def test_a_crm_down_for_the_whole_run_then_back(store: Store, proxy: FaultProxy, tryton: TrytonHandle) -> None:
     ids = queue(store, 12)
     proxy.down()
     worker = worker_for(store, proxy, tryton)
@@ -189,7 +180,7 @@ def test_a_crm_down_for_the_whole_run_then_back(store: Store, proxy: FaultProxy,
     assert_exactly_once(store, tryton, ids)
 
 
-def test_sync_run_as_a_process_drains_through_faults(data_dir: Path, proxy: FaultProxy, tryton: object) -> None:
+def test_sync_run_as_a_process_drains_through_faults(data_dir: Path, proxy: FaultProxy, tryton: TrytonHandle) -> None:
     with open_store(data_dir) as store:
         ids = queue(store, 25)
     save_settings(data_dir, Settings(crm=crm_settings(proxy, tryton, timeout_s=5)))
@@ -210,7 +201,7 @@ def test_sync_run_as_a_process_drains_through_faults(data_dir: Path, proxy: Faul
             check=False,
         )
 
-    assert cli("sync", "secret", "set", stdin=tryton.key + "\n").returncode == 0  # type: ignore[attr-defined]
+    assert cli("sync", "secret", "set", stdin=tryton.key + "\n").returncode == 0
     proxy.inject("503", "drop", "429:1")
     done = cli("sync", "run", "--json", "--timeout", "120")
     assert done.returncode == 0, done.stderr
