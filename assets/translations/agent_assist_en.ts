@@ -244,152 +244,152 @@
 <context>
     <name>ConsentBanner</name>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="307"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="306"/>
         <source>AUTORISÉ</source>
         <translation>ALLOWED</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="308"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="307"/>
         <source>CONTRAT SEULEMENT</source>
         <translation>CONTRACT ONLY</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="309"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="308"/>
         <source>INTERDIT</source>
         <translation>FORBIDDEN</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="312"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="311"/>
         <source>AUCUN APPEL</source>
         <translation>NO CALL</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="313"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="312"/>
         <source>À VÉRIFIER</source>
         <translation>TO CHECK</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="319"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="318"/>
         <source>HORS DÉMARCHAGE</source>
         <translation>NOT CANVASSING</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="320"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="319"/>
         <source>DÉMARCHAGE</source>
         <translation>CANVASSING</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="324"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="323"/>
         <source>formulaire web</source>
         <translation>web form</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="325"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="324"/>
         <source>papier signé</source>
         <translation>signed paper</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="326"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="325"/>
         <source>en magasin</source>
         <translation>in store</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="327"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="326"/>
         <source>e-mail</source>
         <translation>email</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="328"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="327"/>
         <source>appel téléphonique</source>
         <translation>phone call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="329"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="328"/>
         <source>appel enregistré</source>
         <translation>recorded call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="330"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="329"/>
         <source>fichier d&apos;un partenaire</source>
         <translation>partner&apos;s file</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="335"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="334"/>
         <source>Retrait du consentement</source>
         <translation>Consent withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="337"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="336"/>
         <source>Le client retire son consentement : enregistré après confirmation ({keys})</source>
         <translation>The customer withdraws consent: recorded after confirmation ({keys})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="341"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="340"/>
         <source>Opposition</source>
         <translation>Objection</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="343"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="342"/>
         <source>Le client s&apos;oppose à la prospection : enregistré après confirmation ({keys})</source>
         <translation>The customer objects to marketing: recorded after confirmation ({keys})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="347"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="346"/>
         <source>Confirmer</source>
         <translation>Confirm</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="349"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="348"/>
         <source>Enregistrer ce que le client a dit ({keys})</source>
         <translation>Record what the customer said ({keys})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="351"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="350"/>
         <source>Ignorer</source>
         <translation>Dismiss</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="353"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="352"/>
         <source>Ce n&apos;était pas un retrait : rien n&apos;est enregistré ({keys})</source>
         <translation>Not a withdrawal: nothing is recorded ({keys})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="356"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="355"/>
         <source>{confirm} : confirmer · {dismiss} : ignorer</source>
         <translation>{confirm}: confirm · {dismiss}: dismiss</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="376"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="375"/>
         <source>Verdict : {words}</source>
         <translation>Verdict: {words}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="381"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="380"/>
         <source>Numéro inconnu : aucune offre commerciale sans vérification.</source>
         <translation>Unknown number: no commercial offer without checking.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="383"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="382"/>
         <source>En attente d&apos;un appel.</source>
         <translation>Waiting for a call.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="387"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="386"/>
         <source>Raisons ({count})</source>
         <translation>Reasons ({count})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="390"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="389"/>
         <source>Toutes les raisons de la décision, avec leur règle</source>
         <translation>Every reason for the decision, with its rule</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="404"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="403"/>
         <source>Preuve</source>
         <translation>Proof</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="405"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="404"/>
         <source>Le consentement enregistré : à qui, quand, comment, preuve, texte</source>
         <translation>The consent on record: to whom, when, how, evidence, text</translation>
     </message>
@@ -414,113 +414,123 @@
         <translation>Valid until {when} · {span} left</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="439"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="440"/>
         <source>{minutes} min</source>
         <translation>{minutes} min</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="442"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="443"/>
         <source>{hours} h {minutes:02d}</source>
         <translation>{hours} h {minutes:02d}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="443"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="445"/>
+        <source>{hours} h</source>
+        <translation>{hours} h</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="446"/>
         <source>{days} j</source>
         <translation>{days} d</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="455"/>
-        <source>⚠ Consentements jamais synchronisés avec le CRM : démarchage interdit</source>
-        <translation>⚠ Consents never synchronised with the CRM: no canvassing</translation>
+        <location filename="../../desktop/ui/widgets/banner.py" line="460"/>
+        <source>⚠ Consentements jamais synchronisés avec le CRM</source>
+        <translation>⚠ Consents never synchronised with the CRM</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="457"/>
-        <source>⚠ Consentements non synchronisés depuis {age} : démarchage interdit</source>
-        <translation>⚠ Consents not synchronised for {age}: no canvassing</translation>
+        <location filename="../../desktop/ui/widgets/banner.py" line="462"/>
+        <source>⚠ Consentements non synchronisés depuis {age}</source>
+        <translation>⚠ Consents not synchronised for {age}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="461"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="470"/>
+        <source>Aucune synchronisation réussie : une opposition faite ailleurs a pu ne pas arriver, démarchage interdit.</source>
+        <translation>No successful synchronisation: an objection made elsewhere may not have arrived, no canvassing.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="474"/>
+        <source>Dernière synchronisation des consentements avec le CRM : {when}. Après le {limit}, une opposition faite ailleurs a pu ne pas arriver : démarchage interdit.</source>
+        <translation>Last consent synchronisation with the CRM: {when}. After {limit}, an objection made elsewhere may not have arrived: no canvassing.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/banner.py" line="464"/>
         <source>Consentements synchronisés à l&apos;instant</source>
         <translation>Consents synchronised just now</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="463"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="466"/>
         <source>Consentements synchronisés il y a {age}</source>
         <translation>Consents synchronised {age} ago</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="467"/>
-        <source>Dernière synchronisation des consentements avec le CRM : {when} · périmées après {limit}</source>
-        <translation>Last consent synchronisation with the CRM: {when} · stale after {limit}</translation>
-    </message>
-    <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="485"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="493"/>
         <source>Opposition détectée : « {quote} » — Confirmer ?</source>
         <translation>Objection detected: “{quote}” — Confirm?</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="487"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="495"/>
         <source>Retrait détecté : « {quote} » — Confirmer ?</source>
         <translation>Withdrawal detected: “{quote}” — Confirm?</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="509"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="517"/>
         <source>Décision</source>
         <translation>Decision</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="512"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="520"/>
         <source>Aucun consentement enregistré pour ce numéro et ce professionnel.</source>
         <translation>No consent on record for this number and this professional.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="520"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="528"/>
         <source>, case pré-cochée</source>
         <translation>, pre-ticked box</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="522"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="530"/>
         <source>, acte positif du client</source>
         <translation>, customer&apos;s affirmative act</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="523"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="531"/>
         <source>Donné à</source>
         <translation>Given to</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="524"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="532"/>
         <source>Pour</source>
         <translation>For</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="525"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="533"/>
         <source>Le</source>
         <translation>On</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="526"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="534"/>
         <source>Comment</source>
         <translation>How</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="527"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="535"/>
         <source>Preuve</source>
         <comment>proof row: reference of the evidence</comment>
         <translation>Evidence</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="528"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="536"/>
         <source>Texte affiché</source>
         <translation>Text shown</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="529"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="537"/>
         <source>Empreinte</source>
         <translation>Fingerprint</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/banner.py" line="531"/>
+        <location filename="../../desktop/ui/widgets/banner.py" line="539"/>
         <source>Retiré le</source>
         <translation>Withdrawn on</translation>
     </message>
@@ -755,322 +765,322 @@
 <context>
     <name>ReviewWindow</name>
     <message>
-        <location filename="../../desktop/ui/review.py" line="608"/>
+        <location filename="../../desktop/ui/review.py" line="609"/>
         <source>Agent Assist : revue des appels</source>
         <translation>Agent Assist: call review</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="609"/>
+        <location filename="../../desktop/ui/review.py" line="610"/>
         <source>Du</source>
         <translation>From</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="610"/>
+        <location filename="../../desktop/ui/review.py" line="611"/>
         <source>au</source>
         <translation>to</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="611"/>
+        <location filename="../../desktop/ui/review.py" line="612"/>
         <source>A&amp;gent</source>
         <translation>A&amp;gent</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="612"/>
+        <location filename="../../desktop/ui/review.py" line="613"/>
         <source>&amp;Issue</source>
         <translation>&amp;Outcome</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="613"/>
+        <location filename="../../desktop/ui/review.py" line="614"/>
         <source>&amp;Verdict</source>
         <translation>&amp;Verdict</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="614"/>
+        <location filename="../../desktop/ui/review.py" line="615"/>
         <source>&amp;Retrait</source>
         <translation>&amp;Withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="616"/>
-        <location filename="../../desktop/ui/review.py" line="620"/>
-        <location filename="../../desktop/ui/review.py" line="623"/>
+        <location filename="../../desktop/ui/review.py" line="617"/>
+        <location filename="../../desktop/ui/review.py" line="621"/>
+        <location filename="../../desktop/ui/review.py" line="624"/>
         <source>Tous</source>
         <translation>All</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="617"/>
-        <location filename="../../desktop/ui/review.py" line="626"/>
+        <location filename="../../desktop/ui/review.py" line="618"/>
+        <location filename="../../desktop/ui/review.py" line="627"/>
         <source>Toutes</source>
         <translation>All</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="624"/>
+        <location filename="../../desktop/ui/review.py" line="625"/>
         <source>Oui</source>
         <translation>Yes</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="625"/>
+        <location filename="../../desktop/ui/review.py" line="626"/>
         <source>Non</source>
         <translation>No</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="629"/>
+        <location filename="../../desktop/ui/review.py" line="630"/>
         <source>Actualiser</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="630"/>
+        <location filename="../../desktop/ui/review.py" line="631"/>
         <source>Relire ce poste et le CRM (Ctrl+F5)</source>
         <translation>Read this station and the CRM again (Ctrl+F5)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="631"/>
-        <location filename="../../desktop/ui/review.py" line="1029"/>
+        <location filename="../../desktop/ui/review.py" line="632"/>
+        <location filename="../../desktop/ui/review.py" line="1036"/>
         <source>Exporter en CSV</source>
         <translation>Export as CSV</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="632"/>
+        <location filename="../../desktop/ui/review.py" line="633"/>
         <source>Transcription</source>
         <translation>Transcript</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="633"/>
+        <location filename="../../desktop/ui/review.py" line="634"/>
         <source>Résumé</source>
         <translation>Summary</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="634"/>
+        <location filename="../../desktop/ui/review.py" line="635"/>
         <source>Revue du chef d&apos;équipe</source>
         <translation>Team lead&apos;s review</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="635"/>
+        <location filename="../../desktop/ui/review.py" line="636"/>
         <source>Co&amp;mmentaire</source>
         <translation>Co&amp;mment</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="636"/>
+        <location filename="../../desktop/ui/review.py" line="637"/>
         <source>Obligatoire pour signaler : ce qui ne va pas</source>
         <translation>Required to flag: what is wrong</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="637"/>
+        <location filename="../../desktop/ui/review.py" line="638"/>
         <source>&amp;Approuver</source>
         <translation>&amp;Approve</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="638"/>
+        <location filename="../../desktop/ui/review.py" line="639"/>
         <source>Approuver cet appel (Alt+A)</source>
         <translation>Approve this call (Alt+A)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="639"/>
+        <location filename="../../desktop/ui/review.py" line="640"/>
         <source>&amp;Signaler…</source>
         <translation>&amp;Flag…</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="640"/>
+        <location filename="../../desktop/ui/review.py" line="641"/>
         <source>Signaler cet appel à l&apos;agent, avec le commentaire (Alt+S)</source>
         <translation>Flag this call to the agent, with the comment (Alt+F)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="643"/>
+        <location filename="../../desktop/ui/review.py" line="644"/>
         <source>Retraits et oppositions pendant les appels, appels commerciaux passés malgré un verdict INTERDIT ; les plus récents d&apos;abord. Entrée ou double-clic : ouvrir l&apos;appel.</source>
         <translation>Withdrawals and objections during calls, commercial calls placed despite a FORBIDDEN verdict; newest first. Enter or double-click: open the call.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="647"/>
+        <location filename="../../desktop/ui/review.py" line="648"/>
         <source>Appels</source>
         <translation>Calls</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="698"/>
+        <location filename="../../desktop/ui/review.py" line="699"/>
         <source>Impossible de lire les appels : {error}</source>
         <translation>Cannot read the calls: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="757"/>
+        <location filename="../../desktop/ui/review.py" line="758"/>
         <source>CRM injoignable : {message}. Les appels de ce poste restent affichés.</source>
         <translation>CRM unreachable: {message}. This station&apos;s calls are still shown.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="767"/>
+        <location filename="../../desktop/ui/review.py" line="768"/>
         <source>Cet appel n&apos;est plus dans la liste.</source>
         <translation>This call is no longer in the list.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="801"/>
+        <location filename="../../desktop/ui/review.py" line="802"/>
         <source>Pour signaler un appel, dites en commentaire ce qui ne va pas.</source>
         <translation>To flag a call, say in the comment what is wrong.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="817"/>
+        <location filename="../../desktop/ui/review.py" line="818"/>
         <source>Revue non enregistrée : {error}</source>
         <translation>Review not recorded: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="821"/>
+        <location filename="../../desktop/ui/review.py" line="822"/>
         <source>{state} : enregistré sur ce poste, envoyé au CRM par la synchronisation.</source>
         <translation>{state}: recorded on this station, sent to the CRM by the sync.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="825"/>
+        <location filename="../../desktop/ui/review.py" line="826"/>
         <source>{state} : enregistré sur ce poste (aucun CRM configuré).</source>
         <translation>{state}: recorded on this station (no CRM configured).</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="836"/>
+        <location filename="../../desktop/ui/review.py" line="837"/>
         <source>Signaler l&apos;appel</source>
         <translation>Flag the call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="838"/>
+        <location filename="../../desktop/ui/review.py" line="839"/>
         <source>Signaler l&apos;appel du {when} (agent {agent}) ?</source>
         <translation>Flag the call of {when} (agent {agent})?</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="842"/>
+        <location filename="../../desktop/ui/review.py" line="843"/>
         <source>Commentaire : « {comment} »</source>
         <translation>Comment: “{comment}”</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="843"/>
+        <location filename="../../desktop/ui/review.py" line="844"/>
         <source>Signaler</source>
         <translation>Flag</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="844"/>
+        <location filename="../../desktop/ui/review.py" line="845"/>
         <source>Annuler</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="854"/>
+        <location filename="../../desktop/ui/review.py" line="855"/>
         <source>ce poste ({station})</source>
         <translation>this station ({station})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="854"/>
+        <location filename="../../desktop/ui/review.py" line="855"/>
         <source>ce poste</source>
         <translation>this station</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="857"/>
+        <location filename="../../desktop/ui/review.py" line="858"/>
         <source>Source : {here} seulement. Aucun CRM configuré : les appels des autres postes ne sont pas listés.</source>
         <translation>Source: {here} only. No CRM configured: other stations&apos; calls are not listed.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="860"/>
+        <location filename="../../desktop/ui/review.py" line="861"/>
         <source>Source : {here} et le CRM {crm} (lecture en cours…)</source>
         <translation>Source: {here} and the CRM {crm} (reading…)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="862"/>
+        <location filename="../../desktop/ui/review.py" line="863"/>
         <source>Source : {here} et le CRM {crm} ({count} appel(s) lus à {when})</source>
         <translation>Source: {here} and the CRM {crm} ({count} call(s) read at {when})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="864"/>
+        <location filename="../../desktop/ui/review.py" line="865"/>
         <source>Source : {here} ; le CRM {crm} n&apos;a pas répondu ({when}).</source>
         <translation>Source: {here}; the CRM {crm} did not answer ({when}).</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="871"/>
+        <location filename="../../desktop/ui/review.py" line="872"/>
         <source>Alertes ({count})</source>
         <translation>Alerts ({count})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="880"/>
+        <location filename="../../desktop/ui/review.py" line="881"/>
         <source>{count} appel(s)</source>
         <translation>{count} call(s)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="811"/>
-        <location filename="../../desktop/ui/review.py" line="891"/>
+        <location filename="../../desktop/ui/review.py" line="812"/>
+        <location filename="../../desktop/ui/review.py" line="892"/>
         <source>Sélectionnez un appel dans la liste.</source>
         <translation>Select a call in the list.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="615"/>
+        <location filename="../../desktop/ui/review.py" line="616"/>
         <source>Rev&amp;ue</source>
         <translation>R&amp;eview</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="883"/>
+        <location filename="../../desktop/ui/review.py" line="884"/>
         <source> dont {remote} d&apos;autres postes (CRM)</source>
         <translation>, {remote} of them from other stations (CRM)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="930"/>
+        <location filename="../../desktop/ui/review.py" line="931"/>
         <source>dans le CRM</source>
         <translation>in the CRM</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="935"/>
+        <location filename="../../desktop/ui/review.py" line="936"/>
         <source>{state} par {reviewer} le {when}</source>
         <translation>{state} by {reviewer} on {when}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="982"/>
+        <location filename="../../desktop/ui/review.py" line="989"/>
         <source>Validé par {agent} le {when}</source>
         <translation>Validated by {agent} on {when}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="986"/>
+        <location filename="../../desktop/ui/review.py" line="993"/>
         <source>Résumé lu dans le CRM</source>
         <translation>Summary read from the CRM</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="988"/>
+        <location filename="../../desktop/ui/review.py" line="995"/>
         <source>Brouillon (non validé)</source>
         <translation>Draft (not validated)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="990"/>
+        <location filename="../../desktop/ui/review.py" line="997"/>
         <source>Motif</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="991"/>
+        <location filename="../../desktop/ui/review.py" line="998"/>
         <source>Issue</source>
         <translation>Outcome</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="992"/>
+        <location filename="../../desktop/ui/review.py" line="999"/>
         <source>Résolution</source>
         <translation>Resolution</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1015"/>
+        <location filename="../../desktop/ui/review.py" line="1022"/>
         <source>Identité</source>
         <translation>Identity</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1016"/>
+        <location filename="../../desktop/ui/review.py" line="1023"/>
         <source>Pour le compte de</source>
         <translation>On behalf of</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1017"/>
+        <location filename="../../desktop/ui/review.py" line="1024"/>
         <source>Nature commerciale</source>
         <translation>Commercial nature</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1018"/>
+        <location filename="../../desktop/ui/review.py" line="1025"/>
         <source>Enregistrement</source>
         <translation>Recording</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1029"/>
+        <location filename="../../desktop/ui/review.py" line="1036"/>
         <source>Fichiers CSV (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1047"/>
+        <location filename="../../desktop/ui/review.py" line="1054"/>
         <source>Export impossible : {error}</source>
         <translation>Export failed: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1050"/>
+        <location filename="../../desktop/ui/review.py" line="1057"/>
         <source>{count} appel(s) exporté(s) vers {path}</source>
         <translation>{count} call(s) exported to {path}</translation>
     </message>

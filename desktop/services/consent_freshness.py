@@ -4,11 +4,13 @@ When the station syncs with a CRM, consent changes made elsewhere (an opt-out on
 the pull; past the policy's ``max_sync_age`` without a successful pull the engine forbids commercial calls
 (``CONSENT_DATA_STALE``). The banner says how long ago the last pull was, and warns when it is stale.
 
-The pull worker writes the instant of its last success in the store (``sync_state``); this service reads it on
-the GUI thread every few seconds (one indexed row) and tells the banner when it changes.
+The pull (the app's sync worker, or ``agent-assist sync run`` in another process) writes the instant of its last
+success in the store; this service reads it on the GUI thread every few seconds through
+:func:`desktop.core.consent.check.consent_freshness` (the engine's own rule 10 test) and tells the banner when it
+changes. Call :meth:`ConsentFreshness.poll` after a pull to show it at once.
 
 Signals:
-- ``freshness_changed(freshness)``: a new :class:`Freshness` (a pull succeeded, or the sync was switched on).
+- ``freshness_changed(freshness)``: a new :class:`~desktop.core.consent.check.Freshness`.
 """
 
 from __future__ import annotations
@@ -17,39 +19,19 @@ import datetime as dt
 import logging
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
 
-import isodate
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from desktop.core.consent.policy import Policy, add_duration
-from desktop.core.store.sync_state import last_consent_pull
+from desktop.core.consent.check import Freshness, consent_freshness
+from desktop.core.consent.policy import Policy
 
 log = logging.getLogger("agent_assist.sync")
 #: How often the store is read for a new pull instant (the default pull interval is 15 s).
 POLL_MS = 5000
 
 
-@dataclass(frozen=True)
-class Freshness:
-    """The consent data's age: ``last_pull`` (aware; None if never) and the policy's ``max_age``."""
-
-    last_pull: dt.datetime | None
-    max_age: dt.timedelta | isodate.Duration
-
-    @property
-    def stale_after(self) -> dt.datetime | None:
-        """When the data becomes stale (None: never pulled, stale already)."""
-        return None if self.last_pull is None else add_duration(self.last_pull, self.max_age)
-
-    def is_stale(self, now: dt.datetime) -> bool:
-        """Stale as the engine sees it: never pulled, or ``now`` past ``last_pull + max_age``."""
-        stale_after = self.stale_after
-        return stale_after is None or now > stale_after
-
-    def age(self, now: dt.datetime) -> dt.timedelta | None:
-        """How long ago the last pull was (never negative: a clock a little behind reads as just now)."""
-        return None if self.last_pull is None else max(now - self.last_pull, dt.timedelta(0))
+def system_clock() -> dt.datetime:
+    return dt.datetime.now().astimezone()
 
 
 class ConsentFreshness(QObject):
@@ -60,29 +42,33 @@ class ConsentFreshness(QObject):
         conn: sqlite3.Connection,
         policy: Policy,
         *,
-        read_last_pull: Callable[[sqlite3.Connection], dt.datetime | None] = last_consent_pull,
+        crm_sync: bool,
+        clock: Callable[[], dt.datetime] = system_clock,
         poll_ms: int = POLL_MS,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.conn = conn
-        self.max_age = policy.params.max_sync_age
-        self.read_last_pull = read_last_pull
+        self.policy = policy
+        self.crm_sync = crm_sync
+        self.clock = clock
+        self.current = Freshness(crm_sync=False, last_pull=None, stale_at=None, stale=False)
         self.current = self._read()
         self.timer = QTimer(self)
         self.timer.setInterval(poll_ms)
         self.timer.timeout.connect(self.poll)
 
     def start(self) -> None:
-        """Emit the current freshness, then poll the store."""
+        """Emit the current freshness, then poll the store (not at all when the station has no CRM)."""
         self.freshness_changed.emit(self.current)
-        self.timer.start()
+        if self.crm_sync:
+            self.timer.start()
 
     def stop(self) -> None:
         self.timer.stop()
 
     def poll(self) -> Freshness:
-        """Read the last pull instant; emit ``freshness_changed`` if it moved. Returns the current freshness."""
+        """Read the last pull; emit ``freshness_changed`` if anything moved. Returns the current freshness."""
         fresh = self._read()
         if fresh != self.current:
             self.current = fresh
@@ -91,8 +77,7 @@ class ConsentFreshness(QObject):
 
     def _read(self) -> Freshness:
         try:
-            last = self.read_last_pull(self.conn)
-        except (sqlite3.Error, ValueError) as error:  # a locked or odd row: keep what we knew, say so once per poll
+            return consent_freshness(self.conn, self.policy, crm_sync=self.crm_sync, at=self.clock())
+        except (sqlite3.Error, ValueError) as error:  # a locked or odd row: keep what we knew until the next poll
             log.warning("last consent pull unreadable: %s", error)
-            return getattr(self, "current", Freshness(None, self.max_age))
-        return Freshness(last, self.max_age)
+            return self.current

@@ -515,8 +515,9 @@ class ReviewWindow(QWidget):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(list_pane)
         self.splitter.addWidget(details)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
+        # Half and half: the list shows a screenful of calls, the detail keeps room for the review box.
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
 
         # Alerts.
         self.alert_model = AlertTableModel(self)
@@ -950,13 +951,19 @@ class ReviewWindow(QWidget):
         interaction = detail["interaction"]
         esc = html.escape
         source = self.review_words.source(detail.get("source", "local"), detail.get("station"))
-        parts = [
-            f"<p><b>{esc(interaction['number'] or '—')}</b> · {esc(words.direction(interaction['direction']))}"
-            f" · {esc(_local(interaction['started_at']))} · {esc(words.state(interaction['state']))}<br>"
-            f"{esc(interaction['professional'] or '—')} / {esc(interaction['product'] or '—')}"
-            f" · {esc(self.tr('agent'))} {esc(interaction['agent_id'] or '—')}"
-            f" · <span style='color:#555'>{esc(self.tr('source'))} : {esc(source)}</span></p>"
+        # What the CRM did not say (a call of another station) is left out rather than shown as dashes.
+        first = [
+            esc(words.direction(interaction["direction"])),
+            esc(_local(interaction["started_at"])),
         ]
+        if interaction["state"]:
+            first.append(esc(words.state(interaction["state"])))
+        second = []
+        if interaction["professional"] or interaction["product"]:
+            second.append(f"{esc(interaction['professional'] or '—')} / {esc(interaction['product'] or '—')}")
+        second.append(f"{esc(self.tr('agent'))} {esc(interaction['agent_id'] or '—')}")
+        second.append(f"<span style='color:#555'>{esc(self.tr('source'))} : {esc(source)}</span>")
+        parts = [f"<p><b>{esc(interaction['number'] or '—')}</b> · {' · '.join(first)}<br>{' · '.join(second)}</p>"]
         decision = detail["decision"]
         if decision is not None:
             colour = VERDICT_COLOURS.get(decision["verdict"], "#333")

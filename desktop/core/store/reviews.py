@@ -197,7 +197,7 @@ LIMIT ?
 """
 
 # The decision at dialling: the first of the call (recorded with the call's id, or, as the call desk stores them,
-# for the call's number at the instant the call started).
+# for the call's number and professional at the instant it started; desktop.core.crm.payloads reads it the same way).
 _FORBIDDEN_DIALLED_SQL = """
 SELECT i.uid, i.started_at, i.agent_id, i.number, i.answered_at IS NOT NULL,
        json_extract(d.reasons, '$[0].code')
@@ -206,7 +206,7 @@ JOIN decisions d ON d.id = (
     SELECT d2.id FROM decisions d2
     WHERE d2.number = i.number
       AND (d2.interaction_id = i.id
-           OR (d2.interaction_id IS NULL AND d2.direction = 'outbound'
+           OR (d2.interaction_id IS NULL AND d2.direction = 'outbound' AND d2.professional IS i.professional
                AND julianday(d2.evaluated_at) = julianday(i.started_at)))
     ORDER BY julianday(d2.evaluated_at), d2.id
     LIMIT 1

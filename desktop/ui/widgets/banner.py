@@ -33,10 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.consent.check import Freshness
 from desktop.core.consent.engine import Decision
 from desktop.core.store.consents import ConsentProof
 from desktop.core.telephony.session import CallSession
-from desktop.services.consent_freshness import Freshness
 from desktop.ui.widgets.durations import split_duration
 from desktop.ui.widgets.elided_label import ElidedLabel
 from desktop.ui.widgets.repolish import repolish
@@ -116,9 +116,8 @@ class ConsentBanner(QFrame):
         self.reason_label.setObjectName("ReasonLabel")
         self.countdown_label = QLabel(self.strip)
         self.countdown_label.setObjectName("CountdownLabel")
-        self.freshness_label = QLabel(self.strip)
+        self.freshness_label = ElidedLabel(self.strip)  # one line: a wrapped line would squeeze the verdict
         self.freshness_label.setObjectName("FreshnessLabel")
-        self.freshness_label.setWordWrap(True)
         self.freshness_label.hide()
         self.reasons_button = QToolButton(self.strip)
         self.reasons_button.setObjectName("DetailsToggle")
@@ -291,7 +290,7 @@ class ConsentBanner(QFrame):
         self._render_freshness()
 
     def set_freshness(self, freshness: Freshness | None) -> None:
-        """How fresh the consent data pulled from the CRM is (None: the station does not sync, no line shown)."""
+        """How fresh the consent data pulled from the CRM is (None, or ``crm_sync`` false: no CRM, no line)."""
         self._freshness = freshness
         self._render_freshness()
 
@@ -416,6 +415,7 @@ class ConsentBanner(QFrame):
         ended = self._session is None or not self._session.is_open  # no call goes on: nothing to count down
         if decision is None or decision.valid_until is None or self._now is None or ended:
             self.countdown_label.setText("")
+            self.countdown_label.hide()  # no empty line in the strip
             return
         zone = decision.consumer_local_time.tzinfo
         until = decision.valid_until.astimezone(zone)
@@ -431,45 +431,53 @@ class ConsentBanner(QFrame):
         else:
             text = self.tr("Valable jusqu'à {when} · encore {span}").format(when=when, span=span)
         self.countdown_label.setText(text)
+        self.countdown_label.show()
 
     def age_words(self, age: dt.timedelta) -> str:
-        """``3 min``, ``2 h 05``, ``3 j``: an age at a glance."""
+        """``3 min``, ``2 h 05``, ``26 h``, ``3 j``: an age at a glance."""
         minutes = int(age.total_seconds() // 60)
         if minutes < 60:
             return self.tr("{minutes} min").format(minutes=minutes)
         hours, rest = divmod(minutes, 60)
-        if hours < 48:
+        if hours < 10:
             return self.tr("{hours} h {minutes:02d}").format(hours=hours, minutes=rest)
+        if hours < 48:
+            return self.tr("{hours} h").format(hours=hours)
         return self.tr("{days} j").format(days=hours // 24)
 
     def _render_freshness(self) -> None:
         freshness = self._freshness
         label = self.freshness_label
-        if freshness is None:
+        if freshness is None or not freshness.crm_sync:
             label.hide()
             return
         now = self._now or dt.datetime.now().astimezone()
-        age = freshness.age(now)
-        stale = freshness.is_stale(now)
+        pulled, limit = freshness.last_pull, freshness.stale_at
+        # The same test as the engine's rule 10, redone at each tick: the line turns the second the data does.
+        stale = pulled is None or limit is None or now > limit
+        age = None if pulled is None else max(now - pulled, dt.timedelta(0))
         if age is None:
-            text = self.tr("⚠ Consentements jamais synchronisés avec le CRM : démarchage interdit")
+            text = self.tr("⚠ Consentements jamais synchronisés avec le CRM")
         elif stale:
-            text = self.tr("⚠ Consentements non synchronisés depuis {age} : démarchage interdit").format(
-                age=self.age_words(age)
-            )
+            text = self.tr("⚠ Consentements non synchronisés depuis {age}").format(age=self.age_words(age))
         elif age < dt.timedelta(minutes=1):
             text = self.tr("Consentements synchronisés à l'instant")
         else:
             text = self.tr("Consentements synchronisés il y a {age}").format(age=self.age_words(age))
-        label.setText(text)
-        limit = freshness.stale_after
-        label.setToolTip(
-            self.tr("Dernière synchronisation des consentements avec le CRM : {when} · périmées après {limit}").format(
-                when=freshness.last_pull.astimezone().strftime("%d/%m/%Y %H:%M") if freshness.last_pull else "—",
-                limit=limit.astimezone().strftime("%d/%m/%Y %H:%M") if limit else "—",
+        label.set_full_text(text)
+        if pulled is None or limit is None:
+            details = self.tr(
+                "Aucune synchronisation réussie : une opposition faite ailleurs a pu ne pas arriver, démarchage interdit."
             )
-        )
-        label.setAccessibleName(text)
+        else:
+            details = self.tr(
+                "Dernière synchronisation des consentements avec le CRM : {when}. Après le {limit}, une opposition"
+                " faite ailleurs a pu ne pas arriver : démarchage interdit."
+            ).format(
+                when=pulled.astimezone().strftime("%d/%m/%Y %H:%M"),
+                limit=limit.astimezone().strftime("%d/%m/%Y %H:%M"),
+            )
+        label.setToolTip(f"{text}\n{details}")
         if label.property("stale") != stale:
             label.setProperty("stale", stale)
             # The panel's style sheet is not ours to change: the warning look lives with the widget.
