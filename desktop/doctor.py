@@ -26,7 +26,7 @@ from desktop.core.errors import InputError
 
 if TYPE_CHECKING:
     from desktop.config import Settings
-    from desktop.core.models import Manifest
+    from desktop.core.models import Manifest, VerifyReport
 
 Status = Literal["ok", "warning", "failed"]
 #: Below this much free space the station is unfit (a call's transcript, the WAL and the logs need room).
@@ -151,7 +151,8 @@ def check_models(data_dir: Path, settings: Settings | None, *, manifest: Manifes
 
     manifest = manifest or load_manifest()
     root = models_root(data_dir, settings.models_dir if settings else None)
-    verified, broken = [], []
+    verified: list[VerifyReport] = []
+    broken: list[VerifyReport] = []
     for name in manifest.models:
         try:
             report = verify(name, root, manifest=manifest)

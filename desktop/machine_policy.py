@@ -43,8 +43,6 @@ from desktop.core.errors import InputError
 
 POLICY_ENV = "AGENT_ASSIST_POLICY"
 POLICY_FILE = "policy.toml"
-#: The words the settings dialog shows on a locked field (translated in the UI).
-LOCKED_HINT = "Défini par votre service informatique"
 
 
 class MalformedPolicyError(InputError):
