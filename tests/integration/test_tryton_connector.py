@@ -154,8 +154,8 @@ def test_lost_response_after_commit_resolves_as_duplicate(
 def test_created_meanwhile_by_another_station_is_a_duplicate(
     tryton: TrytonHandle, tryton_connector: TrytonConnector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The record appears between the lookup and the create: Tryton's unique constraint refuses the batch, and the
-    items are resolved one by one."""
+    """The refused batch's lookup does not see the record yet (it commits meanwhile): the items are created one by
+    one, and the unique constraint's refusal of the raced one is resolved as a duplicate."""
     raced, other = interaction(), interaction()
     other_station = TrytonConnector(tryton.endpoint, tryton.key)
     try:
@@ -409,3 +409,24 @@ def test_from_settings_through_the_factory(tryton: TrytonHandle) -> None:
         make_connector(Crm(connector="tryton"), tryton.key)
     with pytest.raises(AuthError, match="no REST key"):
         make_connector(crm, None)
+
+
+def test_a_party_deleted_in_tryton_is_found_or_created_again(
+    tryton: TrytonHandle, tryton_connector: TrytonConnector
+) -> None:
+    number = unique_number()
+    tryton_connector.push_interactions([interaction(number)])  # the connector now remembers the party
+    [party] = rest(tryton, "party.party", [["code", "=", party_code(number)]])
+    response = httpx.delete(
+        f"{tryton.endpoint}/rest/model/party.party/{party['id']}",
+        headers={"Authorization": f"Bearer {tryton.key}"},
+        timeout=10,
+    )
+    assert response.status_code == 204  # erasure: the party and its calls are gone
+    call = interaction(number)
+
+    [result] = tryton_connector.push_interactions([call])
+
+    assert result.status == "created"
+    [again] = rest(tryton, "party.party", [["code", "=", party_code(number)]])
+    assert again["id"] != party["id"]

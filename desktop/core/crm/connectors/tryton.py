@@ -11,11 +11,12 @@ Bearer``), kept in the OS keyring. What goes where:
 - :class:`ConsentEventPayload` → ``agent_assist.consent`` (append-only), pulled back ordered by
   ``(create_date, id)``.
 
-Idempotency: ``external_id`` is unique in both models. A push first looks the batch's external ids up (one GET), so
-that a retry after a lost response answers ``duplicate`` with the remote id; the rest is created with one request
-(``POST model/<name>/create`` with ``{"vlist": [...]}``, one transaction: all or nothing). When Tryton refuses that
-batch (400), each item is created alone: a 400 then means either a record created meanwhile by someone else
-(looked up again: ``duplicate``) or Tryton's validation message (``rejected``).
+Idempotency: ``external_id`` is unique in both models. A push creates the batch with one request (``POST
+model/<name>/create`` with ``{"vlist": [...]}``: one transaction, all or nothing). When Tryton refuses it (400), the
+batch's external ids are looked up (one GET): those there are ``duplicate`` with their remote id (a retry after a
+lost response), and the others are created again together, or one by one when none was there; a single item's 400
+is then either a record created meanwhile by someone else (looked up: ``duplicate``) or Tryton's validation message
+(``rejected``). A transient failure half-way through the one-by-one creates answers ``retry`` for the rest.
 
 Datetimes travel as Tryton's ``{"__class__": "datetime", ...}`` in naive UTC.
 """
@@ -185,18 +186,24 @@ class _Cursor:
             data = json.loads(text)
             lo = (dt.datetime.fromisoformat(data["lo"][0]), int(data["lo"][1])) if data.get("lo") else None
             top = dt.datetime.fromisoformat(data["top"]) if data.get("top") else None
-            seen = {int(key): dt.datetime.fromisoformat(value) for key, value in data.get("seen", [])}
+            seen = {
+                int(key): dt.datetime.fromisoformat(created) for created, keys in data.get("seen", []) for key in keys
+            }
         except (ValueError, TypeError, KeyError, IndexError):
             raise InputError("tryton: the consent pull cursor is not one this connector wrote") from None
         return cls(lo, top, seen)
 
     def dump(self) -> str:
+        by_date: dict[dt.datetime, list[int]] = {}
+        for key, created in sorted((self.seen or {}).items()):
+            by_date.setdefault(created, []).append(key)
         return json.dumps(
             {
                 "v": 1,
                 "lo": [self.lo[0].isoformat(), self.lo[1]] if self.lo else None,
                 "top": self.top.isoformat() if self.top else None,
-                "seen": [[key, value.isoformat()] for key, value in sorted((self.seen or {}).items())],
+                # Grouped by create_date: a batch created in one transaction shares it.
+                "seen": [[created.isoformat(), keys] for created, keys in sorted(by_date.items())],
             },
             separators=(",", ":"),
         )
@@ -293,15 +300,11 @@ class TrytonConnector:
     # ------------------------------------------------------------------------------------------------ parties
 
     def _party_ids(self, numbers: Iterable[str]) -> dict[str, int]:
-        """Find or create the party of each number (see the module docstring)."""
+        """Find or create the party of each number (see the module docstring): one search, one create."""
         numbers = list(numbers)
         wanted = sorted(set(numbers) - self._parties.keys())
         if wanted:
-            rows = self._search(PARTY, [["code", "in", [party_code(n) for n in wanted]]], ["code"])
-            found = {row["code"][len(PARTY_CODE_PREFIX) :]: int(row["id"]) for row in rows}
-            missing = [number for number in wanted if number not in found]
-            if missing:
-                found.update(self._parties_by_contact(missing))
+            found = self._parties_by_contact(wanted)
             missing = [number for number in wanted if number not in found]
             if missing:
                 found.update(self._create_parties(missing))
@@ -309,19 +312,21 @@ class TrytonConnector:
         return {number: self._parties[number] for number in numbers}
 
     def _parties_by_contact(self, numbers: list[str]) -> dict[str, int]:
-        """Parties entered in Tryton by people, found by a phone or mobile contact mechanism (lowest id wins)."""
+        """Parties with a phone or mobile contact mechanism of these numbers: ours (code ``aa:<number>``) first,
+        else the lowest id (a person entered in Tryton by hand)."""
         rows = self._search(
             "party.contact_mechanism",
             [["value_compact", "in", numbers], ["type", "in", list(PHONE_TYPES)]],
-            ["value_compact", "party"],
-            order=[["party", "ASC"]],
+            ["value_compact", "party.code"],
         )
-        found: dict[str, int] = {}
+        candidates: dict[str, list[tuple[bool, int]]] = {}
         for row in rows:
             party = row.get("party")
-            if isinstance(row.get("value_compact"), str) and isinstance(party, int):
-                found.setdefault(row["value_compact"], party)
-        return found
+            number = row.get("value_compact")
+            if isinstance(number, str) and isinstance(party, dict) and isinstance(party.get("id"), int):
+                theirs = party.get("code") != party_code(number)
+                candidates.setdefault(number, []).append((theirs, int(party["id"])))
+        return {number: min(found)[1] for number, found in candidates.items()}
 
     def _create_parties(self, numbers: list[str]) -> dict[str, int]:
         def values(number: str) -> dict[str, Any]:
@@ -396,37 +401,48 @@ class TrytonConnector:
     def _push(self, model: str, items: Sequence[_P], values: Callable[[_P, int], dict[str, Any]]) -> list[PushResult]:
         if not items:
             return []
-        results: dict[str, PushResult] = {}
-        existing = self._ids_by_external_id(model, [item.external_id for item in items])
-        for external_id, remote in existing.items():
-            results[external_id] = PushResult(external_id=external_id, status="duplicate", remote_id=str(remote))
-        todo: list[_P] = []
-        for item in items:
-            if item.external_id not in results and item.external_id not in {i.external_id for i in todo}:
-                todo.append(item)
-        if todo:
-            parties = self._party_ids(item.number for item in todo)
-            rows = [values(item, parties[item.number]) for item in todo]
-            try:
-                ids = self._create_many(model, rows)
-            except RejectedError as error:
-                if len(todo) == 1:
-                    results[todo[0].external_id] = self._resolve_refused(model, todo[0].external_id, error)
-                else:
-                    results.update(self._push_one_by_one(model, todo, rows))
-            else:
-                for item, remote in zip(todo, ids, strict=True):
-                    results[item.external_id] = PushResult(
-                        external_id=item.external_id, status="created", remote_id=str(remote)
-                    )
+        todo = list({item.external_id: item for item in items}.values())
+        parties = self._party_ids([item.number for item in todo])
+        rows = {item.external_id: values(item, parties[item.number]) for item in todo}
+        created = self._create_batch(model, todo, rows)
+        if isinstance(created, dict):
+            results = created
+        else:
+            # A party remembered from earlier may have been deleted in Tryton since: find or create them again.
+            for item in todo:
+                self._parties.pop(item.number, None)
+            parties = self._party_ids([item.number for item in todo])
+            rows = {item.external_id: values(item, parties[item.number]) for item in todo}
+            # Refused as a whole: what is already there is a duplicate (a retry after a lost answer)...
+            results = {}
+            for external_id, remote in self._ids_by_external_id(model, list(rows)).items():
+                results[external_id] = PushResult(external_id=external_id, status="duplicate", remote_id=str(remote))
+            rest = [item for item in todo if item.external_id not in results]
+            if rest:
+                # ...and the others go again together when some were duplicates, else one by one.
+                again = self._create_batch(model, rest, rows) if len(rest) < len(todo) else None
+                results.update(again if isinstance(again, dict) else self._push_one_by_one(model, rest, rows))
         # The same external id twice in one batch: one record, both answered with it.
         return [results[item.external_id] for item in items]
 
-    def _push_one_by_one(self, model: str, todo: list[_P], rows: list[dict[str, Any]]) -> dict[str, PushResult]:
+    def _create_batch(
+        self, model: str, todo: Sequence[_P], rows: dict[str, dict[str, Any]]
+    ) -> dict[str, PushResult] | RejectedError:
+        """Create ``todo`` in one request (one transaction): the results, or Tryton's refusal of the whole."""
+        try:
+            ids = self._create_many(model, [rows[item.external_id] for item in todo])
+        except RejectedError as error:
+            return error
+        return {
+            item.external_id: PushResult(external_id=item.external_id, status="created", remote_id=str(remote))
+            for item, remote in zip(todo, ids, strict=True)
+        }
+
+    def _push_one_by_one(self, model: str, todo: list[_P], rows: dict[str, dict[str, Any]]) -> dict[str, PushResult]:
         results: dict[str, PushResult] = {}
-        for index, (item, row) in enumerate(zip(todo, rows, strict=True)):
+        for index, item in enumerate(todo):
             try:
-                remote = self._create_one(model, row)
+                remote = self._create_one(model, rows[item.external_id])
             except RejectedError as error:
                 results[item.external_id] = self._resolve_refused(model, item.external_id, error)
             except TransientError as error:
