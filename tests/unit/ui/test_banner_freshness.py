@@ -18,7 +18,7 @@ from desktop.services.consent_freshness import ConsentFreshness
 from desktop.ui.panel import load_stylesheet
 from desktop.ui.widgets.banner import ConsentBanner
 
-from .conftest import T0
+from .conftest import T0, Shots
 
 DAY = dt.timedelta(hours=24)
 
@@ -83,6 +83,17 @@ def test_never_pulled_is_stale_and_the_line_follows_the_clock(banner: ConsentBan
     banner.set_freshness(pulled_at(T0))
     banner.set_freshness(None)
     assert banner.freshness_label.isHidden()
+
+
+def test_pictures_fresh_and_stale(banner: ConsentBanner, shots: Shots) -> None:
+    """The strip at the panel's width with the line fresh, then stale (test artefacts: look at them)."""
+    banner.set_freshness(pulled_at(T0 - dt.timedelta(minutes=3)))
+    banner.tick(T0)
+    shots(banner, "fresh")
+    banner.tick(T0 + DAY)
+    assert banner.freshness_stale
+    shots(banner, "stale")
+    assert len(shots.paths) == 2
 
 
 def test_no_empty_countdown_line(banner: ConsentBanner) -> None:

@@ -5,8 +5,10 @@ the CRM; alerts from both; a CRM that fails leaves the local calls on screen."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -31,6 +33,7 @@ from desktop.core.crm.contract import (
 from desktop.core.store.db import Store
 from desktop.services.review_source import ReviewRow, ReviewSource
 from desktop.ui.review import AlertTableModel, InteractionTableModel, ReviewWindow
+from tests.unit.ui.conftest import Shots
 
 from . import PARIS, SeededCalls, seed_calls
 
@@ -358,3 +361,19 @@ def test_without_a_crm_the_window_says_so(qtbot: QtBot, store: Store, calls: See
     assert review is not None and review.interaction_uid == calls.objected
     assert "aucun CRM configuré" in window.status_label.text()
     assert [p.state for p in queued(store)] == ["approved"]  # queued all the same: sent once a CRM is set up
+
+
+def test_pictures_of_the_review_with_the_crm(
+    qtbot: QtBot, window: ReviewWindow, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The window as a team lead sees it (remote rows, a flagged call, the alerts), kept as test artefacts."""
+    folder = os.environ.get("AGENT_ASSIST_ARTIFACTS")
+    shots = Shots(Path(folder) if folder else tmp_path / "artifacts", request.node.name)
+    window.resize(1000, 640)
+    position, _row = row_of(window, "station-2-call-1")
+    window.table.selectRow(position)
+    window.comment_edit.setText("Retrait bien pris en compte")
+    calls_png = shots(window, "calls")
+    window.tabs.setCurrentIndex(1)
+    alerts_png = shots(window, "alerts")
+    assert calls_png.stat().st_size > 10_000 and alerts_png.stat().st_size > 10_000
