@@ -87,6 +87,15 @@ def check_policy() -> CheckResult:
         return failed("policy", str(error), "fix the machine policy file (docs/policy.md); the app will not start")
     if not machine.present:
         return ok("policy", f"no machine policy ({policy_path()} absent)", path=None)
+    assert machine.path is not None
+    mode = stat.S_IMODE(machine.path.stat().st_mode)
+    if sys.platform != "win32" and mode & 0o022:
+        return warning(
+            "policy",
+            f"{machine.path} can be changed by other users ({mode:04o}): they could unlock settings",
+            f"chmod 644 {machine.path} (owned by root)",
+            **machine.to_json(),
+        )
     return ok(
         "policy",
         f"{machine.path}: sets {len(machine.values)} keys, locks {len(machine.locked)}",

@@ -61,6 +61,10 @@ def test_policy_absent_valid_and_malformed(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv(POLICY_ENV, str(policy))
     result = doctor.check_policy()
     assert result.status == "ok" and "sets 1 keys, locks 1" in result.message
+    policy.chmod(0o666)
+    writable = doctor.check_policy()
+    assert writable.status == "warning" and "could unlock settings" in writable.message
+    policy.chmod(0o644)
     policy.write_text('[settings.crm]\nendpont = "https://crm.example.com"\n')
     result = doctor.check_policy()
     assert result.status == "failed" and "line 2: settings.crm.endpont: unknown key" in result.message
