@@ -28,9 +28,13 @@ from typing import Any, Literal
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop.config import Crm
 from desktop.core.consent.phone import mask
-from desktop.core.crm.contract import Connector, RemoteInteraction, ReviewState, SyncError
+from desktop.core.crm.connectors import make_connector
+from desktop.core.crm.contract import AuthError, Connector, RemoteInteraction, ReviewState, SyncError
+from desktop.core.crm.credentials import get_secret
 from desktop.core.errors import InputError
+from desktop.core.store.consents import station_name
 from desktop.core.store.interactions import WITHDRAWAL_KINDS, InteractionRow, list_interactions
 from desktop.core.store.interactions import show_interaction as show_local_interaction
 from desktop.core.store.reviews import (
@@ -113,11 +117,13 @@ class ReviewSource(QObject):
         *,
         station: str | None = None,
         clock: Callable[[], dt.datetime] = system_clock,
+        owns_connector: bool = False,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.conn = conn
         self.connector = connector
+        self.owns_connector = owns_connector
         self.station = station
         self.clock = clock
         self.remote: list[RemoteInteraction] = []
@@ -227,11 +233,18 @@ class ReviewSource(QObject):
         return sorted(set(known_agents(self.conn)) | {item.agent_id for item in self.remote if item.agent_id})
 
     def close(self) -> None:
-        """Stop listening to the worker (a listing in flight is dropped); the caller closes the connector."""
+        """Stop listening to the worker (a listing in flight is dropped); close the connector if it is ours
+        (once the worker is done with it)."""
         self._generation += 1
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        pool, self._pool = self._pool, None
+        connector, owned = self.connector, self.owns_connector
+        self.owns_connector = False
+        if pool is not None:
+            if connector is not None and owned:
+                pool.submit(connector.close)  # after a listing in flight, in the thread that used it
+            pool.shutdown(wait=False, cancel_futures=False)
+        elif connector is not None and owned:
+            connector.close()
 
     # -- worker outcomes (GUI thread) ------------------------------------------------------------------------
 
@@ -307,6 +320,24 @@ class ReviewSource(QObject):
             review=review,
             remote=item,
         )
+
+
+def open_review_source(
+    conn: sqlite3.Connection, crm: Crm, *, parent: QObject | None = None
+) -> tuple[ReviewSource, str | None]:
+    """The review's source for the station's ``[crm]`` settings, with a connector of its own (the sync worker's
+    lives in another thread). Without a CRM, or when the connector cannot be made (settings, keyring), the
+    source is local only and the second value says why, in one line (None when all is well)."""
+    station = station_name(crm.station_id)
+    if crm.connector == "none":
+        return ReviewSource(conn, None, station=station, parent=parent), None
+    try:
+        secret = get_secret(crm.connector, crm.endpoint) if crm.endpoint else None
+        connector = make_connector(crm, secret)
+    except (InputError, AuthError) as error:
+        log.warning("review: CRM %s not listed: %s", crm.connector, error)
+        return ReviewSource(conn, None, station=station, parent=parent), str(error)
+    return ReviewSource(conn, connector, station=station, owns_connector=True, parent=parent), None
 
 
 def _review_state(review: Review | None, remote: RemoteInteraction | None) -> tuple[ReviewState, str | None]:
