@@ -834,7 +834,7 @@
     </message>
     <message>
         <location filename="../../desktop/ui/review.py" line="632"/>
-        <location filename="../../desktop/ui/review.py" line="1036"/>
+        <location filename="../../desktop/ui/review.py" line="1040"/>
         <source>Exporter en CSV</source>
         <translation>Export as CSV</translation>
     </message>
@@ -964,38 +964,43 @@
         <translation>this station</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="858"/>
+        <location filename="../../desktop/ui/review.py" line="857"/>
+        <source>Source : {here} seulement. Le CRM {crm} n&apos;est pas utilisable : {message}</source>
+        <translation>Source: {here} only. The CRM {crm} cannot be used: {message}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/review.py" line="860"/>
         <source>Source : {here} seulement. Aucun CRM configuré : les appels des autres postes ne sont pas listés.</source>
         <translation>Source: {here} only. No CRM configured: other stations&apos; calls are not listed.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="861"/>
+        <location filename="../../desktop/ui/review.py" line="863"/>
         <source>Source : {here} et le CRM {crm} (lecture en cours…)</source>
         <translation>Source: {here} and the CRM {crm} (reading…)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="863"/>
+        <location filename="../../desktop/ui/review.py" line="865"/>
         <source>Source : {here} et le CRM {crm} ({count} appel(s) lus à {when})</source>
         <translation>Source: {here} and the CRM {crm} ({count} call(s) read at {when})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="865"/>
+        <location filename="../../desktop/ui/review.py" line="867"/>
         <source>Source : {here} ; le CRM {crm} n&apos;a pas répondu ({when}).</source>
         <translation>Source: {here}; the CRM {crm} did not answer ({when}).</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="872"/>
+        <location filename="../../desktop/ui/review.py" line="876"/>
         <source>Alertes ({count})</source>
         <translation>Alerts ({count})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="881"/>
+        <location filename="../../desktop/ui/review.py" line="885"/>
         <source>{count} appel(s)</source>
         <translation>{count} call(s)</translation>
     </message>
     <message>
         <location filename="../../desktop/ui/review.py" line="812"/>
-        <location filename="../../desktop/ui/review.py" line="892"/>
+        <location filename="../../desktop/ui/review.py" line="896"/>
         <source>Sélectionnez un appel dans la liste.</source>
         <translation>Select a call in the list.</translation>
     </message>
@@ -1005,82 +1010,82 @@
         <translation>R&amp;eview</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="884"/>
+        <location filename="../../desktop/ui/review.py" line="888"/>
         <source> dont {remote} d&apos;autres postes (CRM)</source>
         <translation>, {remote} of them from other stations (CRM)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="931"/>
+        <location filename="../../desktop/ui/review.py" line="935"/>
         <source>dans le CRM</source>
         <translation>in the CRM</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="936"/>
+        <location filename="../../desktop/ui/review.py" line="940"/>
         <source>{state} par {reviewer} le {when}</source>
         <translation>{state} by {reviewer} on {when}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="989"/>
+        <location filename="../../desktop/ui/review.py" line="993"/>
         <source>Validé par {agent} le {when}</source>
         <translation>Validated by {agent} on {when}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="993"/>
+        <location filename="../../desktop/ui/review.py" line="997"/>
         <source>Résumé lu dans le CRM</source>
         <translation>Summary read from the CRM</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="995"/>
+        <location filename="../../desktop/ui/review.py" line="999"/>
         <source>Brouillon (non validé)</source>
         <translation>Draft (not validated)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="997"/>
+        <location filename="../../desktop/ui/review.py" line="1001"/>
         <source>Motif</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="998"/>
+        <location filename="../../desktop/ui/review.py" line="1002"/>
         <source>Issue</source>
         <translation>Outcome</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="999"/>
+        <location filename="../../desktop/ui/review.py" line="1003"/>
         <source>Résolution</source>
         <translation>Resolution</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1022"/>
+        <location filename="../../desktop/ui/review.py" line="1026"/>
         <source>Identité</source>
         <translation>Identity</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1023"/>
+        <location filename="../../desktop/ui/review.py" line="1027"/>
         <source>Pour le compte de</source>
         <translation>On behalf of</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1024"/>
+        <location filename="../../desktop/ui/review.py" line="1028"/>
         <source>Nature commerciale</source>
         <translation>Commercial nature</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1025"/>
+        <location filename="../../desktop/ui/review.py" line="1029"/>
         <source>Enregistrement</source>
         <translation>Recording</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1036"/>
+        <location filename="../../desktop/ui/review.py" line="1040"/>
         <source>Fichiers CSV (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1054"/>
+        <location filename="../../desktop/ui/review.py" line="1058"/>
         <source>Export impossible : {error}</source>
         <translation>Export failed: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1057"/>
+        <location filename="../../desktop/ui/review.py" line="1061"/>
         <source>{count} appel(s) exporté(s) vers {path}</source>
         <translation>{count} call(s) exported to {path}</translation>
     </message>

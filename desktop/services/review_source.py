@@ -89,9 +89,10 @@ class ReviewRow:
 
 @dataclass(frozen=True)
 class RemoteStatus:
-    """Where the CRM listing stands: ``none`` (no CRM configured), ``loading``, ``ok`` or ``failed``."""
+    """Where the CRM listing stands: ``none`` (no CRM configured), ``unavailable`` (configured, but its connector
+    could not be made: ``message`` says why), ``loading``, ``ok`` or ``failed``."""
 
-    state: Literal["none", "loading", "ok", "failed"]
+    state: Literal["none", "unavailable", "loading", "ok", "failed"]
     crm: str | None = None
     at: dt.datetime | None = None
     count: int = 0
@@ -336,7 +337,9 @@ def open_review_source(
         connector = make_connector(crm, secret)
     except (InputError, AuthError) as error:
         log.warning("review: CRM %s not listed: %s", crm.connector, error)
-        return ReviewSource(conn, None, station=station, parent=parent), str(error)
+        source = ReviewSource(conn, None, station=station, parent=parent)
+        source.status = RemoteStatus("unavailable", crm=crm.connector, message=str(error))
+        return source, str(error)
     return ReviewSource(conn, connector, station=station, owns_connector=True, parent=parent), None
 
 

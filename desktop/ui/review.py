@@ -853,7 +853,9 @@ class ReviewWindow(QWidget):
         status: RemoteStatus = self.source.status
         station = self.source.station
         here = self.tr("ce poste ({station})").format(station=station) if station else self.tr("ce poste")
-        if status.state == "none":
+        if status.state == "unavailable":
+            text = self.tr("Source : {here} seulement. Le CRM {crm} n'est pas utilisable : {message}")
+        elif status.state == "none":
             text = self.tr(
                 "Source : {here} seulement. Aucun CRM configuré : les appels des autres postes ne sont pas listés."
             )
@@ -864,7 +866,9 @@ class ReviewWindow(QWidget):
         else:
             text = self.tr("Source : {here} ; le CRM {crm} n'a pas répondu ({when}).")
         when = status.at.astimezone().strftime("%H:%M") if status.at else ""
-        self.source_label.setText(text.format(here=here, crm=status.crm or "", count=status.count, when=when))
+        self.source_label.setText(
+            text.format(here=here, crm=status.crm or "", count=status.count, when=when, message=status.message or "")
+        )
         self.source_label.setProperty("state", status.state)
 
     def _render_alerts_tab(self) -> None:
