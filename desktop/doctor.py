@@ -263,7 +263,9 @@ def check_crm(settings: Settings | None) -> CheckResult:
     except InputError as error:
         if secret is None:
             return failed(
-                "crm", f"{where}: no credentials stored ({error})", "store the CRM secret (docs/connectors.md)"
+                "crm",
+                f"{where}: no credentials stored ({error})",
+                "store it: agent-assist sync secret set (docs/connectors.md)",
             )
         return failed("crm", f"{where}: {error}", "fix [crm] in the settings (docs/crm.md)")
     if connector is None:  # pragma: no cover - "none" returned above

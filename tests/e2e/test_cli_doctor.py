@@ -17,8 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
-from desktop.config import Settings, Telephony, save_settings
+from desktop.config import Crm, Settings, Telephony, save_settings
 from desktop.core.models import load_manifest
 from desktop.core.store.consents import ConsentRecord, record_consent
 from desktop.core.store.db import DB_NAME, open_store
@@ -32,10 +33,18 @@ def run(*args: str, data_dir: Path, policy: Path, models: Path) -> subprocess.Co
         "AGENT_ASSIST_HOME": str(data_dir),
         "AGENT_ASSIST_POLICY": str(policy),
         "AGENT_ASSIST_MODELS": str(models),
+        # keyrings.alt's file backend under the test's XDG_DATA_HOME stands in for the OS keyring.
+        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
     }
     return subprocess.run(
         [sys.executable, "-m", "desktop.cli", *args], capture_output=True, text=True, env=env, timeout=120, check=False
     )
+
+
+def store_secret(connector: str, endpoint: str, secret: str) -> None:
+    code = "import sys; from desktop.core.crm.credentials import set_secret; set_secret(*sys.argv[1:])"
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring"}
+    subprocess.run([sys.executable, "-c", code, connector, endpoint, secret], env=env, check=True, timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +168,31 @@ def test_the_policy_locks_what_the_doctor_checks(station: dict[str, Path], bares
     done = run("doctor", **station)
     assert done.returncode == 3 and f"not reachable at 127.0.0.1:{port}" in done.stdout
     assert "ok       policy: " in done.stdout and "locks 1" in done.stdout
+
+
+def test_the_crm_check_uses_the_keyring_and_the_connectors_health(
+    station: dict[str, Path], httpserver: HTTPServer
+) -> None:
+    endpoint = httpserver.url_for("/agent-assist")
+    crm = Crm(connector="webhook", endpoint=endpoint)
+    save_settings(station["data_dir"], Settings(telephony=Telephony(sources=("hooks",)), crm=crm), NO_POLICY)
+    missing = run("doctor", **station)
+    assert missing.returncode == 3
+    assert f"failed   crm: webhook at {endpoint}: no credentials stored" in missing.stdout
+
+    store_secret("webhook", endpoint, "s3cret-token")
+    httpserver.expect_request("/agent-assist/health", method="GET").respond_with_json({"ok": True})
+    healthy = run("doctor", **station)
+    assert healthy.returncode == 0, healthy.stdout
+    assert f"ok       crm: webhook at {endpoint} answers in " in healthy.stdout
+    assert "(credentials stored)" in healthy.stdout and "s3cret" not in healthy.stdout + healthy.stderr
+
+    httpserver.clear()
+    httpserver.expect_request("/agent-assist/health").respond_with_data("no", status=401)
+    refused = run("doctor", "--json", **station)
+    crm_check = next(check for check in json.loads(refused.stdout)["checks"] if check["name"] == "crm")
+    assert refused.returncode == 3 and crm_check["status"] == "failed"
+    assert "401" in crm_check["message"] or "credential" in crm_check["message"].lower()
 
 
 @pytest.fixture(scope="module")
