@@ -1,5 +1,6 @@
-"""The playbook: approved replies by category, validated at load, and the rule-based pick used until the
-embedding ranker lands (a reply is offered when a customer turn contains one of its situations)."""
+"""The playbook: approved replies by category, validated at load (a bad entry names the file, the reply id and the
+key), and the rule-based pick (a reply is offered when a customer turn contains one of its situations), kept as the
+fallback when the embedding ranker (:mod:`desktop.core.assist.retrieval`) is not installed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from desktop.core.assist.phrases import PhraseDetector
 from desktop.core.consent.policy import format_validation_error
@@ -38,14 +39,27 @@ FORCED = {
 }
 Verdict = Literal["allowed", "contract_only", "forbidden"]
 
+Topic = Literal["compliance", "service", "contract", "offer"]
+Sector = Literal["general", "insurance", "press"]
+#: The verdicts each topic may be shown under: no offer unless allowed, contract topics also under contract_only.
+TOPIC_VERDICTS: dict[str, frozenset[str]] = {
+    "compliance": frozenset({"allowed", "contract_only", "forbidden"}),
+    "service": frozenset({"allowed", "contract_only", "forbidden"}),
+    "contract": frozenset({"allowed", "contract_only"}),
+    "offer": frozenset({"allowed"}),
+}
 
 class Reply(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    """One approved reply; ``sectors`` empty means every sector."""
 
-    id: str = Field(min_length=1)
+
+    id: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     category: str
     verdicts: tuple[Verdict, ...] = Field(min_length=1)
+    topic: Topic = "compliance"
     situations: tuple[str, ...] = Field(min_length=1)
+    sectors: tuple[Sector, ...] = ()
     text: str = Field(min_length=1)
 
     @field_validator("category")
@@ -56,10 +70,30 @@ class Reply(BaseModel):
         return value
 
 
+    @field_validator("situations")
+    @classmethod
+    def _not_blank(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not item.strip() for item in value):
+            raise ValueError("a situation is empty")
+        return value
+
+    @model_validator(mode="after")
+    def _topic_allows_verdicts(self) -> Reply:
+        extra = [v for v in self.verdicts if v not in TOPIC_VERDICTS[self.topic]]
+        if extra:
+            raise ValueError(f"verdicts: a {self.topic!r} reply may not be shown under {extra[0]!r}")
+        return self
+
+    def shown_under(self, verdict: str | None, sector: str | None) -> bool:
+        """Whether the reply may be shown for this live verdict and call sector (None: not known yet)."""
+        if verdict is not None and (verdict not in self.verdicts or verdict not in TOPIC_VERDICTS[self.topic]):
+            return False
+        return not self.sectors or (sector or "general") in self.sectors
+
 class PlaybookFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    version: str
+    version: str = Field(min_length=1)
     reply: tuple[Reply, ...] = Field(min_length=1)
 
 
@@ -82,8 +116,12 @@ class Playbook:
         self._situations = PhraseDetector({reply.id: reply.situations for reply in data.reply})
         self._by_id = {reply.id: reply for reply in data.reply}
 
-    def for_category(self, category: str, verdict: str | None) -> list[Reply]:
-        return [r for r in self.replies if r.category == category and (verdict is None or verdict in r.verdicts)]
+    @property
+    def version(self) -> str:
+        return self.data.version
+
+    def for_category(self, category: str, verdict: str | None, sector: str | None = None) -> list[Reply]:
+        return [r for r in self.replies if r.category == category and r.shown_under(verdict, sector)]
 
     def suggest(self, text: str, verdict: str | None, detections: tuple[str, ...] = ()) -> list[Suggestion]:
         """Replies for one customer turn: forced categories first, then replies whose situation was said."""
@@ -97,7 +135,7 @@ class Playbook:
                     picked.append(Suggestion(reply.category, reply.text, f"playbook:{reply.id}", 1.0))
         for detection in self._situations.detect(text):
             reply = self._by_id[detection.kind]
-            if reply.id not in seen and (verdict is None or verdict in reply.verdicts):
+            if reply.id not in seen and reply.shown_under(verdict, None):
                 seen.add(reply.id)
                 picked.append(Suggestion(reply.category, reply.text, f"playbook:{reply.id}", 0.8))
         return picked
@@ -116,6 +154,14 @@ def _load(path: str) -> Playbook:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: not valid TOML: {error}") from None
     try:
+    replies = document.get("reply") if isinstance(document, dict) else None
+    for index, entry in enumerate(replies if isinstance(replies, list) else []):
+        try:
+            Reply.model_validate(entry)
+        except ValidationError as error:
+            name = entry.get("id") if isinstance(entry, dict) else None
+            where = f"{path}: reply {name!r}" if isinstance(name, str) and name else f"{path}: reply #{index + 1}"
+            raise InputError(format_validation_error(error, where)) from None
         data = PlaybookFile.model_validate(document)
     except ValidationError as error:
         raise InputError(format_validation_error(error, path)) from None

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from desktop.core.errors import IntegrityError, NotFoundError
-from desktop.core.models.manifest import Manifest, ModelSpec, Package, PackageMember, load_manifest
+from desktop.core.models.manifest import Manifest, ModelFile, ModelSpec, Package, PackageMember, load_manifest
 
 log = logging.getLogger("desktop.models")
 
@@ -125,7 +125,9 @@ def _install_hint(name: str) -> str:
 def _quick_problems(spec: ModelSpec, folder: Path) -> list[FileCheck]:
     """Presence and size of every file (cheap: what :func:`model_dir` checks at load time)."""
     problems = []
-    for file in spec.files:
+    if spec.convert and folder.is_dir() and not _derived(folder):
+        problems.append(FileCheck(INSTALL_RECORD, "missing"))  # never converted: not usable
+    for file in (*spec.files, *(_derived(folder) if spec.convert else [])):
         path = folder / file.path
         if not path.is_file():
             problems.append(FileCheck(file.path, "missing"))
@@ -177,7 +179,8 @@ def verify(
 
 def _full_checks(spec: ModelSpec, folder: Path) -> list[FileCheck]:
     checks = []
-    for file in spec.files:
+    derived = _derived(folder) if spec.convert else []
+    for file in (*spec.files, *derived):
         path = folder / file.path
         if not path.is_file():
             checks.append(FileCheck(file.path, "missing"))
@@ -303,7 +306,7 @@ def install(
         try:
             fill(staging)
             _check_staged(spec, staging, label)
-            record = {
+            record: dict[str, object] = {
                 "model": spec.name,
                 "source": label,
                 "installed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -314,6 +317,8 @@ def install(
         except _Unavailable as why:
             shutil.rmtree(staging, ignore_errors=True)
             log.info("model %s: %s unavailable: %s", spec.name, label, why)
+            if spec.convert is not None:
+                record["derived"] = _convert(spec, staging)
             reasons.append(f"{label}: {why}")
             continue
         except BaseException:
@@ -366,6 +371,25 @@ def _check_staged(spec: ModelSpec, staging: Path, label: str) -> None:
         if check.status != "ok":
             raise IntegrityError(
                 f"model {spec.name} from {label}: {check.path}: {check.status} mismatch ({check.detail or 'missing'}):"
+def _convert(spec: ModelSpec, staging: Path) -> dict[str, dict[str, object]]:
+    """Run the manifest's conversion in the staged folder; the files it wrote with their size and sha256."""
+    from desktop.core.models import convert
+
+    assert spec.convert is not None
+    log.info("model %s: converting (%s)", spec.name, spec.convert)
+    written = convert.run(spec.convert, staging)
+    return {path: {"size": (staging / path).stat().st_size, "sha256": sha256_file(staging / path)} for path in written}
+
+
+def _derived(folder: Path) -> list[ModelFile]:
+    """The files a conversion wrote at install, as the install record lists them (none without a record)."""
+    try:
+        record = json.loads((folder / INSTALL_RECORD).read_text(encoding="utf-8"))
+        return [ModelFile(path=p, size=v["size"], sha256=v["sha256"]) for p, v in record.get("derived", {}).items()]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
                 " refused, nothing installed"
             )
 

@@ -1,0 +1,119 @@
+"""``agent-assist suggest`` and ``agent-assist eval suggestions DIR``: approved replies ranked by the local embedder.
+
+Registered by :func:`desktop.cli.build_parser` through :func:`add_assist_commands`. Both need the ``e5-small`` model
+(``agent-assist models install e5-small``; exit 4 with that command in the message when it is missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from desktop.core.errors import InputError
+
+if TYPE_CHECKING:
+    from desktop.cli import Context
+    from desktop.core.assist.retrieval import Retriever
+
+VERDICTS = ("allowed", "contract_only", "forbidden")
+#: The policy pack's phrase lists the live panel runs on customer turns (as desktop/services/calls.py does).
+DETECTED_KINDS = ("withdrawal", "objection", "proof_request", "recording_refused")
+SECTORS = ("general", "insurance", "press")
+
+
+def add_assist_commands(subparsers: Any, common_parent: argparse.ArgumentParser) -> None:
+    """Add ``suggest`` and ``eval suggestions`` to the ``agent-assist`` sub-commands."""
+    suggest = subparsers.add_parser("suggest", parents=[common_parent], help="ranked approved replies for a turn")
+    suggest.add_argument("--text", help="what the customer just said (default: the last customer turn of --call)")
+    suggest.add_argument("--call", metavar="FILE", help="a call in the corpus format: its sector, its turns")
+    suggest.add_argument("--segment", type=int, help="with --call: the customer segment to answer (0-based)")
+    suggest.add_argument("--verdict", choices=VERDICTS, help="the live consent verdict (default: no filter)")
+    suggest.add_argument("--sector", choices=SECTORS, help="the call's sector (default: the call's, else general)")
+    suggest.add_argument("--limit", type=int, default=3, help="how many suggestions (default 3)")
+    suggest.add_argument("--playbook", metavar="FILE", help="another playbook (default: the shipped one)")
+    suggest.set_defaults(handler=cmd_suggest)
+
+    evaluation = subparsers.add_parser("eval", help="score the assistant on labelled calls")
+    kinds = evaluation.add_subparsers(dest="eval_command", required=True, parser_class=type(evaluation))
+    suggestions = kinds.add_parser("suggestions", parents=[common_parent], help="suggestion accuracy on DIR")
+    suggestions.add_argument("dir", help="a folder of calls in the corpus format (*.json)")
+    suggestions.add_argument("--verdict", choices=VERDICTS, help="replay every call under this verdict")
+    suggestions.add_argument("--playbook", metavar="FILE", help="another playbook (default: the shipped one)")
+    suggestions.set_defaults(handler=cmd_eval_suggestions)
+
+
+def build_retriever(ctx: Context, playbook_path: str | None = None) -> Retriever:
+    """The retriever over the playbook with the installed embedder, situations cached under ``<data dir>/cache``."""
+    from desktop.cli_models import _root
+    from desktop.core.assist.embedder import Embedder
+    from desktop.core.assist.playbook import load_playbook
+    from desktop.core.assist.retrieval import Retriever
+
+    playbook = load_playbook(Path(playbook_path) if playbook_path else None)
+    embedder = Embedder.installed(_root(ctx))
+    return Retriever(playbook, embedder.embed, model_fingerprint=embedder.fingerprint, cache_dir=ctx.data_dir / "cache")
+
+
+def _detector(ctx: Context) -> Any:
+    from desktop.core.assist.phrases import PhraseDetector
+
+    phrases = ctx.policy().data.phrases
+    return PhraseDetector({kind: getattr(phrases, kind) for kind in DETECTED_KINDS})
+
+
+def _read_call(path: str) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise InputError(f"--call: {path}: not a readable JSON call ({error})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
+        raise InputError(f"--call: {path}: segments: missing")
+    return data
+
+
+def cmd_suggest(ctx: Context) -> int:
+    from desktop.core.assist.redact import redact
+
+    args = ctx.args
+    sector = args.sector
+    text = args.text
+    if args.limit < 1:
+        raise InputError("--limit: at least 1")
+    if args.segment is not None and args.call is None:
+        raise InputError("--segment: needs --call")
+    if args.call:
+        call = _read_call(args.call)
+        sector = sector or (call.get("call") or {}).get("sector")
+        segments = call["segments"]
+        customer = [i for i, s in enumerate(segments) if isinstance(s, dict) and s.get("speaker") == "customer"]
+        if args.segment is not None:
+            if args.segment not in customer:
+                raise InputError(f"--segment: {args.segment} is not a customer segment of {args.call}")
+            text = text or segments[args.segment]["text"]
+        elif text is None and customer:
+            text = segments[customer[-1]]["text"]
+    if text is None or not text.strip():
+        raise InputError("suggest: give --text, or --call FILE with a customer turn")
+    text = redact(text, ctx.policy().data.redaction.patterns).text
+    kinds = tuple(detection.kind for detection in _detector(ctx).detect(text))
+    retriever = build_retriever(ctx, args.playbook)
+    found = retriever.suggest(text, verdict=args.verdict, sector=sector, detections=kinds, limit=args.limit)
+    payload = {"suggestions": [s.to_json() for s in found]}
+    human = "\n".join(f"{s.score:.3f}  {s.category:<22} {s.source}\n       {s.text}" for s in found)
+    ctx.emit(payload, human or "no suggestion")
+    return 0
+
+
+def cmd_eval_suggestions(ctx: Context) -> int:
+    from desktop.core.assist.eval_suggestions import evaluate
+
+    args = ctx.args
+    directory = Path(args.dir).expanduser()
+    retriever = build_retriever(ctx, args.playbook)
+    report = evaluate(
+        directory, retriever, _detector(ctx), patterns=ctx.policy().data.redaction.patterns, verdict=args.verdict
+    )
+    ctx.emit(report.to_json(), report.to_text())
+    return 0
