@@ -105,6 +105,14 @@ def run(options: RunOptions) -> int:
     _wire_station(app, window, service, store, options.data_dir, settings, unattended=unattended)
     # The demo plays its own calls; otherwise calls come from the softphone and the local event API.
     sources = [] if options.demo else _start_sources(window, service, options.data_dir, settings, log_stage)
+    from desktop.services.sync import start_sync
+
+    # The demo stays local: its calls are not the company's.
+    sync = (
+        None
+        if options.demo or options.smoke_test
+        else start_sync(window, service, options.data_dir, settings, log_stage)
+    )
     from desktop.crash import report_pending_crashes
 
     if not options.smoke_test:
@@ -118,6 +126,8 @@ def run(options: RunOptions) -> int:
     rc = app.exec()
     for source in sources:
         source.stop()
+    if sync is not None:
+        sync.stop()
     log_stage("stopped", rc=rc)
     store.close()
     if shots is not None:
@@ -206,6 +216,7 @@ def _station(settings: Settings, *, demo: bool) -> object:
         product=station.product or "?",
         caller_id=station.caller_id,
         agent_id=station.agent_id,
+        station_id=settings.crm.station_id,
     )
 
 

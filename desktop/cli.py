@@ -432,6 +432,9 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop.cli_speech import add_speech_commands
 
     add_speech_commands(commands, common)
+    from desktop.cli_sync import add_sync_commands
+
+    add_sync_commands(commands, common)
     return parser
 
 

@@ -33,6 +33,7 @@ SAMPLES = {
         "INSERT INTO sync_state (key, value, updated_at) VALUES ('consent_cursor', 'c1', 'x')",
         "INSERT INTO reviews (interaction_uid, state, reviewer, at) VALUES ('i1', 'approved', 'lead', 'x')",
     ],
+    6: [],
 }
 
 
