@@ -29,7 +29,7 @@ from desktop.core.crm.contract import ReviewPayload, ReviewState
 from desktop.core.crm.outbox import enqueue
 from desktop.core.errors import InputError
 from desktop.core.store.db import transaction
-from desktop.core.store.interactions import _LINKED
+from desktop.core.store.interactions import WRAP_UP_GRACE
 
 REVIEW_STATES: tuple[str, ...] = get_args(ReviewState)
 AlertKind = Literal["withdrawal", "objection", "dialled_against_forbidden"]
@@ -187,28 +187,36 @@ class Alert:
         return (self.kind if self.kind == "dialled_against_forbidden" else "withdrawal", self.interaction_uid)
 
 
+# Two joins rather than one with an OR, so that each uses an index (interactions.uid; consent_events.number):
+# events recorded from a call name it; events recorded elsewhere belong to the call on that number during which
+# (or during whose wrap-up) they were recorded, as in desktop.core.store.interactions.
+_GRACE_DAYS = WRAP_UP_GRACE.total_seconds() / 86400
 _WITHDRAWALS_SQL = f"""
-SELECT e.seq, e.kind, e.at, i.uid, i.agent_id, i.number,
-       json_extract(e.payload, '$.interaction') IS NOT NULL
-FROM consent_events e JOIN interactions i ON {_LINKED}
+SELECT e.seq, e.kind, e.at, i.uid, i.agent_id, i.number, 1
+FROM consent_events e JOIN interactions i ON i.uid = json_extract(e.payload, '$.interaction')
 WHERE e.kind IN ('withdrawn', 'objection')
-ORDER BY julianday(e.at_utc) DESC, e.seq DESC
-LIMIT ?
+UNION ALL
+SELECT e.seq, e.kind, e.at, i.uid, i.agent_id, i.number, 0
+FROM interactions i JOIN consent_events e ON e.number = i.number
+WHERE e.kind IN ('withdrawn', 'objection')
+  AND json_extract(e.payload, '$.interaction') IS NULL
+  AND julianday(e.at_utc) >= julianday(i.started_at)
+  AND julianday(e.at_utc) <= julianday(coalesce(i.ended_at, i.updated_at)) + {_GRACE_DAYS!r}
+ORDER BY 1 DESC
 """
 
-# The decision at dialling: the first of the call (recorded with the call's id, or, as the call desk stores them,
-# for the call's number and professional at the instant it started; desktop.core.crm.payloads reads it the same way).
+# The decision at dialling: the first one recorded for the call's number and professional at the very instant the
+# call started (the call desk evaluates at dialling with the call's own start stamp; desktop.core.crm.payloads
+# reads it the same way). The equality on the stamp lets the (number, evaluated_at) index find it.
 _FORBIDDEN_DIALLED_SQL = """
 SELECT i.uid, i.started_at, i.agent_id, i.number, i.answered_at IS NOT NULL,
        json_extract(d.reasons, '$[0].code')
 FROM interactions i
 JOIN decisions d ON d.id = (
     SELECT d2.id FROM decisions d2
-    WHERE d2.number = i.number
-      AND (d2.interaction_id = i.id
-           OR (d2.interaction_id IS NULL AND d2.direction = 'outbound' AND d2.professional IS i.professional
-               AND julianday(d2.evaluated_at) = julianday(i.started_at)))
-    ORDER BY julianday(d2.evaluated_at), d2.id
+    WHERE d2.number = i.number AND d2.evaluated_at = i.started_at
+      AND d2.direction = 'outbound' AND d2.professional IS i.professional
+    ORDER BY d2.id
     LIMIT 1
 )
 WHERE i.direction = 'outbound' AND d.verdict = 'forbidden' AND d.scope = 'canvassing'
@@ -224,7 +232,9 @@ def local_alerts(conn: sqlite3.Connection, *, limit: int = 200) -> list[Alert]:
         raise InputError(f"limit: must be positive, got {limit}")
     alerts: list[Alert] = []
     seen: dict[int, int] = {}  # ledger seq -> position: an event in the window of two calls is one alert
-    for seq, kind, at, uid, agent, number, linked in conn.execute(_WITHDRAWALS_SQL, (limit,)):
+    for seq, kind, at, uid, agent, number, linked in conn.execute(_WITHDRAWALS_SQL):
+        if len(seen) >= limit and seq not in seen:
+            break  # newest ledger entries first (by sequence): the rest are older
         alert = Alert(
             kind="objection" if kind == "objection" else "withdrawal",
             at=dt.datetime.fromisoformat(at),
