@@ -41,6 +41,7 @@ from desktop.core.consent.policy import Policy
 from desktop.core.errors import InputError
 from desktop.core.telephony.events import CallEvent
 from desktop.core.telephony.session import CallDesk, CallSession, Segment, Speaker, StationDefaults
+from desktop.services.suggestions import SuggestionEngine
 
 log = logging.getLogger("agent_assist.calls")
 DETECTED_KINDS = ("withdrawal", "objection", "proof_request", "recording_refused", "not_interested")
@@ -86,6 +87,15 @@ class CallService(QObject):
         self._revaluation.setSingleShot(True)
         self._revaluation.timeout.connect(self._on_valid_until_reached)
         self.recovered: list[CallSession] = self._recover()
+        self.suggester: SuggestionEngine | None = None
+
+    def use_suggester(self, engine: SuggestionEngine) -> None:
+        """Rank suggestions with ``engine`` (the embedder, on its worker) instead of the playbook's phrase pick."""
+        self.suggester = engine
+        engine.ranked.connect(self._on_ranked)
+
+    def _on_ranked(self, session: CallSession, suggestions: list[Suggestion]) -> None:
+        self.suggestions_changed.emit(session, suggestions)
 
     # -- intents ---------------------------------------------------------------------------------------------
 
@@ -131,6 +141,9 @@ class CallService(QObject):
                 log.info("call %s: %s detected in segment %d", session.uid[:8], kind, segment.idx)
                 self.phrase_detected.emit(session, kind, segment.idx)
             verdict = session.decision.verdict if session.decision else None
+            if self.suggester is not None:  # ranked by the embedder on its worker; re-emitted by _on_ranked
+                self.suggester.request(session, text, verdict, session.sector, kinds)
+                return segment
             suggestions: list[Suggestion] = self.playbook.suggest(text, verdict, kinds)
             if suggestions:
                 self.suggestions_changed.emit(session, suggestions)
