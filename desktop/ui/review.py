@@ -371,6 +371,8 @@ class ReviewWindow(QWidget):
         self.setWindowFlag(Qt.WindowType.Window)
         self.conn = conn
         self.source = source if source is not None else ReviewSource(conn, parent=self)
+        if self.source.parent() is None:
+            self.source.setParent(self)  # lives as long as the window; the app closes it at quit
         self.reviewer = reviewer or _login()
         self.words = Words()
         self.review_words = ReviewWords()
@@ -1061,11 +1063,6 @@ class ReviewWindow(QWidget):
         self.status_label.setText(self.tr("{count} appel(s) exporté(s) vers {path}").format(count=count, path=path))
         self.exported.emit(str(path), count)
         return path
-
-    def closeEvent(self, event: Any) -> None:
-        if self.source.parent() is self:  # our own source: nobody else listens to its worker
-            self.source.close()
-        super().closeEvent(event)
 
 
 def _login() -> str:

@@ -131,7 +131,6 @@ def crm(calls: SeededCalls) -> FakeCrm:
 def open_window(qtbot: QtBot, store: Store, connector: FakeCrm | None) -> ReviewWindow:
     source = ReviewSource(store.conn, connector, station="poste-1")  # type: ignore[arg-type]
     window = ReviewWindow(store.conn, source=source, reviewer="lead-1")
-    source.setParent(window)
     qtbot.addWidget(window)
     window.show()
     return window

@@ -60,7 +60,7 @@ def test_review_through_the_webhook_connector(
     source, problem = open_review_source(store.conn, crm)
     assert problem is None and source.crm_name == "webhook" and source.station == "poste-1"
     window = ReviewWindow(store.conn, source=source, reviewer="lead-1")
-    source.setParent(window)
+    assert source.parent() is window
     qtbot.addWidget(window)
     with qtbot.waitSignal(source.interactions_loaded, timeout=10_000):
         window.show()
@@ -95,8 +95,10 @@ def test_review_through_the_webhook_connector(
     assert listed["call-1"].review is not None and listed["call-1"].review.sync == "sent"
     assert listed[calls.withdrawn].source == "both"  # pushed by the worker: the same call, one row
     assert len(window.model.rows) == 5
-    window.close()
-    assert source.connector is not None and source.owns_connector is False  # closed with the window's source
+    window.close()  # hidden: the app shows it again later, with its source
+    assert source.owns_connector is True
+    source.close()  # at quit
+    assert source.owns_connector is False
 
 
 def test_without_a_secret_the_review_stays_local(
