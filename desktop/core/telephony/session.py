@@ -45,6 +45,8 @@ class StationDefaults:
     purpose: str = "prospection"
     #: This station's name in the CRM (``[crm].station_id``); None = the host name.
     station_id: str | None = None
+    #: The station shares consent with a CRM (``[crm].connector`` is not ``none``): stale data forbids (rule 10).
+    crm_sync: bool = False
 
 
 @dataclass
@@ -254,7 +256,12 @@ class CallDesk:
             session.decision = None
             return None
         _facts, decision, decision_id = check(
-            self.conn, session.question(), self.policy, language=self.language, evaluated_at=at
+            self.conn,
+            session.question(),
+            self.policy,
+            language=self.language,
+            evaluated_at=at,
+            crm_sync=self.defaults.crm_sync,
         )
         session.decision, session.decision_id = decision, decision_id
         self._save(session)
@@ -280,6 +287,7 @@ class CallDesk:
                     "interaction": session.uid,
                     **({"scope": "marketing"} if kind == "objection" else {}),
                 },
+                station=self.defaults.station_id,
             )
         session.consent_events.append(
             {"kind": "objection" if kind == "objection" else "withdrawal", "at": at.isoformat(), "segment": segment}
