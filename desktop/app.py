@@ -73,6 +73,7 @@ def run(options: RunOptions) -> int:
     folder = options.data_dir / "demo" if options.demo else options.data_dir
     store = open_store(folder)
     log_stage("store_opened", schema=store.version)
+    _start_retention(app, store, settings, options.data_dir, log_stage)  # the timer is parented to the app
     policy = load_policy(options.policy_path or settings.policy_pack)
     log_stage("policy_loaded", name=policy.name, version=policy.version)
     playbook = load_playbook()
@@ -161,7 +162,7 @@ def _start_sources(
         log_stage("source_baresip", host=telephony.baresip_host, port=telephony.baresip_port)
         started.append(baresip)
         if telephony.transcribe:
-            speech = _start_transcription(service, data_dir, telephony, log_stage)
+            speech = _start_transcription(service, data_dir, telephony, log_stage, models_dir=settings.models_dir)
             tray.set_source_state("transcription", "listening" if speech is not None else "error")
             if speech is not None:
                 started.append(speech)
@@ -178,7 +179,9 @@ def _start_sources(
     return started
 
 
-def _start_transcription(service: object, data_dir: Path, telephony: Any, log_stage: Callable[..., None]) -> Any:
+def _start_transcription(
+    service: object, data_dir: Path, telephony: Any, log_stage: Callable[..., None], *, models_dir: str | None = None
+) -> Any:
     """Local transcription of both sides of baresip's calls, or None (logged) when the model is not installed."""
     from desktop.core.errors import InputError, IntegrityError, NotFoundError
     from desktop.core.models import install, model_dir, models_root
@@ -186,7 +189,7 @@ def _start_transcription(service: object, data_dir: Path, telephony: Any, log_st
     from desktop.services.transcription import TranscriptionService
 
     assert isinstance(service, CallService)
-    root = models_root(data_dir)
+    root = models_root(data_dir, models_dir)
     try:
         folder = model_dir(models_root=root)
     except NotFoundError:
@@ -203,6 +206,27 @@ def _start_transcription(service: object, data_dir: Path, telephony: Any, log_st
     speech.preload()
     log_stage("source_transcription", recordings=str(recordings))
     return speech
+
+
+def _start_retention(app: Any, store: Any, settings: Settings, data_dir: Path, log_stage: Callable[..., None]) -> Any:
+    """Purge expired call content now and then daily (desktop/core/store/retention.py); returns the timer."""
+    import datetime as dt
+
+    from PySide6.QtCore import QTimer
+
+    from desktop.core.store.retention import PURGE_INTERVAL, purge_expired, recordings_folder
+
+    def purge() -> None:
+        now = dt.datetime.now(dt.UTC)
+        report = purge_expired(store.conn, settings, now, recordings_dir=recordings_folder(settings, data_dir))
+        log_stage("retention_purged", **report.counts())
+
+    purge()
+    timer = QTimer(app)
+    timer.setInterval(int(PURGE_INTERVAL.total_seconds() * 1000))
+    timer.timeout.connect(purge)
+    timer.start()
+    return timer
 
 
 def _station(settings: Settings, *, demo: bool) -> object:

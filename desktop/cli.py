@@ -435,6 +435,12 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop.cli_sync import add_sync_commands
 
     add_sync_commands(commands, common)
+    from desktop.cli_retention import add_retention_commands
+
+    add_retention_commands(commands, common)
+    from desktop.cli_doctor import add_doctor_commands
+
+    add_doctor_commands(commands, common)
     return parser
 
 
@@ -450,6 +456,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(arguments)
     handler: Callable[[Context], int] = args.handler
     try:
+        if args.command != "doctor":  # doctor reports a malformed machine policy among its checks (exit 2)
+            from desktop.machine_policy import load_machine_policy
+
+            load_machine_policy()
         return handler(Context(args))
     except InputError as error:
         return _fail(EXIT_INPUT, str(error))

@@ -24,6 +24,7 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("AGENT_ASSIST_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("AGENT_ASSIST_POLICY", os.devnull)  # a real /etc/agent-assist/policy.toml never leaks in
 
 
 @pytest.fixture
