@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from desktop.core.assist.phrases import PhraseDetector
 from desktop.core.consent.policy import format_validation_error
@@ -38,7 +38,6 @@ FORCED = {
     "recording_refused": "recording_refused",
 }
 Verdict = Literal["allowed", "contract_only", "forbidden"]
-
 Topic = Literal["compliance", "service", "contract", "offer"]
 Sector = Literal["general", "insurance", "press"]
 #: The verdicts each topic may be shown under: no offer unless allowed, contract topics also under contract_only.
@@ -49,17 +48,18 @@ TOPIC_VERDICTS: dict[str, frozenset[str]] = {
     "offer": frozenset({"allowed"}),
 }
 
+
 class Reply(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
     """One approved reply; ``sectors`` empty means every sector."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     category: str
-    verdicts: tuple[Verdict, ...] = Field(min_length=1)
     topic: Topic = "compliance"
-    situations: tuple[str, ...] = Field(min_length=1)
+    verdicts: tuple[Verdict, ...] = Field(min_length=1)
     sectors: tuple[Sector, ...] = ()
+    situations: tuple[str, ...] = Field(min_length=1)
     text: str = Field(min_length=1)
 
     @field_validator("category")
@@ -68,7 +68,6 @@ class Reply(BaseModel):
         if value not in CATEGORIES:
             raise ValueError(f"unknown category {value!r}")
         return value
-
 
     @field_validator("situations")
     @classmethod
@@ -89,6 +88,7 @@ class Reply(BaseModel):
         if verdict is not None and (verdict not in self.verdicts or verdict not in TOPIC_VERDICTS[self.topic]):
             return False
         return not self.sectors or (sector or "general") in self.sectors
+
 
 class PlaybookFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -153,7 +153,6 @@ def _load(path: str) -> Playbook:
         raise InputError(f"{path}: cannot read the playbook ({error.strerror})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: not valid TOML: {error}") from None
-    try:
     replies = document.get("reply") if isinstance(document, dict) else None
     for index, entry in enumerate(replies if isinstance(replies, list) else []):
         try:
@@ -162,6 +161,7 @@ def _load(path: str) -> Playbook:
             name = entry.get("id") if isinstance(entry, dict) else None
             where = f"{path}: reply {name!r}" if isinstance(name, str) and name else f"{path}: reply #{index + 1}"
             raise InputError(format_validation_error(error, where)) from None
+    try:
         data = PlaybookFile.model_validate(document)
     except ValidationError as error:
         raise InputError(format_validation_error(error, path)) from None

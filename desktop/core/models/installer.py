@@ -312,13 +312,13 @@ def install(
                 "installed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "files": {file.path: file.sha256 for file in spec.files},
             }
+            if spec.convert is not None:
+                record["derived"] = _convert(spec, staging)
             (staging / INSTALL_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
             _swap_into_place(staging, folder)
         except _Unavailable as why:
             shutil.rmtree(staging, ignore_errors=True)
             log.info("model %s: %s unavailable: %s", spec.name, label, why)
-            if spec.convert is not None:
-                record["derived"] = _convert(spec, staging)
             reasons.append(f"{label}: {why}")
             continue
         except BaseException:
@@ -366,11 +366,6 @@ def _swap_into_place(staging: Path, folder: Path) -> None:
         folder.chmod(0o755)
 
 
-def _check_staged(spec: ModelSpec, staging: Path, label: str) -> None:
-    for check in _full_checks(spec, staging):
-        if check.status != "ok":
-            raise IntegrityError(
-                f"model {spec.name} from {label}: {check.path}: {check.status} mismatch ({check.detail or 'missing'}):"
 def _convert(spec: ModelSpec, staging: Path) -> dict[str, dict[str, object]]:
     """Run the manifest's conversion in the staged folder; the files it wrote with their size and sha256."""
     from desktop.core.models import convert
@@ -390,6 +385,11 @@ def _derived(folder: Path) -> list[ModelFile]:
         return []
 
 
+def _check_staged(spec: ModelSpec, staging: Path, label: str) -> None:
+    for check in _full_checks(spec, staging):
+        if check.status != "ok":
+            raise IntegrityError(
+                f"model {spec.name} from {label}: {check.path}: {check.status} mismatch ({check.detail or 'missing'}):"
                 " refused, nothing installed"
             )
 

