@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from desktop.core.assist.phrases import PhraseDetector
 from desktop.core.consent.policy import format_validation_error
 from desktop.core.errors import InputError
+from desktop.paths import assets_dir
 
-DEFAULT_PLAYBOOK = Path(__file__).resolve().parents[3] / "assets" / "playbooks" / "fr.toml"
+DEFAULT_PLAYBOOK = assets_dir() / "playbooks" / "fr.toml"
 CATEGORIES = (
     "greeting_disclosure",
     "withdrawal_ack",

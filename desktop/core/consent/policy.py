@@ -32,8 +32,9 @@ from pydantic import (
 
 from desktop.core.assist.redact import RedactionSettings
 from desktop.core.errors import InputError
+from desktop.paths import assets_dir
 
-DEFAULT_PACK = Path(__file__).resolve().parents[3] / "assets" / "policies" / "fr.toml"
+DEFAULT_PACK = assets_dir() / "policies" / "fr.toml"
 
 #: Reason codes of consent-rules.md. Every one needs a legal reference and a message in the pack.
 REASON_CODES = (

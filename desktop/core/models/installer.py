@@ -53,15 +53,20 @@ class SourceUnavailableError(NotFoundError):
 
 def models_root(data_dir: Path | None = None, configured: str | os.PathLike[str] | None = None) -> Path:
     """The models folder: ``$AGENT_ASSIST_MODELS``, else ``configured`` (the ``models_dir`` setting, which a machine
-    policy may set and lock), else ``<data dir>/models``."""
+    policy may set and lock), else a packaged build's machine-wide folder (see
+    :func:`desktop.paths.machine_models_dir`), else ``<data dir>/models``."""
     from_env = os.environ.get(MODELS_ENV)
     if from_env:
         return Path(from_env).expanduser()
     if configured:
         return Path(configured).expanduser()
-    if data_dir is None:
-        from desktop.paths import data_dir as default_data_dir
+    from desktop.paths import data_dir as default_data_dir
+    from desktop.paths import machine_models_dir
 
+    machine = machine_models_dir()  # a packaged build: one folder for every user of the station
+    if machine is not None:
+        return machine
+    if data_dir is None:
         data_dir = default_data_dir()
     return data_dir / "models"
 

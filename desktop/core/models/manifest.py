@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from desktop.core.consent.policy import format_validation_error
 from desktop.core.errors import InputError
+from desktop.paths import models_manifest_path
 
-MANIFEST_PATH = Path(__file__).resolve().parents[3] / "models" / "manifest.toml"
+MANIFEST_PATH = models_manifest_path()
 
 _SHA256 = r"^[0-9a-f]{64}$"
 _NAME = r"^[a-z0-9][a-z0-9._-]*$"
