@@ -103,7 +103,7 @@ def run(options: RunOptions) -> int:
             summary_tab=session.uid in window.panel.editors,
         )
     window.show()
-    _wire_station(app, window, service, store, options.data_dir, settings, unattended=unattended)
+    _wire_station(app, window, service, store, options.data_dir, settings, unattended=unattended, demo=options.demo)
     # The demo plays its own calls; otherwise calls come from the softphone and the local event API.
     sources = [] if options.demo else _start_sources(window, service, options.data_dir, settings, log_stage)
     from desktop.services.sync import start_sync
@@ -114,6 +114,14 @@ def run(options: RunOptions) -> int:
         if options.demo or options.smoke_test
         else start_sync(window, service, options.data_dir, settings, log_stage)
     )
+    from desktop.services.consent_freshness import ConsentFreshness
+
+    # The banner's "consents synchronised n min ago" line, judged like the engine's rule 10.
+    freshness = ConsentFreshness(store.conn, policy, crm_sync=sync is not None, clock=service.clock, parent=window)
+    freshness.freshness_changed.connect(window.panel.banner.set_freshness)
+    freshness.start()
+    if sync is not None:
+        sync.consents_pulled.connect(lambda _count: freshness.poll())
     from desktop.crash import report_pending_crashes
 
     if not options.smoke_test:
@@ -245,13 +253,23 @@ def _station(settings: Settings, *, demo: bool) -> object:
 
 
 def _wire_station(
-    app: object, window: object, service: object, store: object, data_dir: Path, settings: Settings, *, unattended: bool
+    app: object,
+    window: object,
+    service: object,
+    store: object,
+    data_dir: Path,
+    settings: Settings,
+    *,
+    unattended: bool,
+    demo: bool = False,
 ) -> None:
     """The tray icon (status follows the calls), the team-lead review window and the settings dialog."""
     from PySide6.QtWidgets import QApplication
 
+    from desktop.config import Crm
     from desktop.core.store.db import Store
     from desktop.services.calls import CallService
+    from desktop.services.review_source import open_review_source
     from desktop.ui.main_window import MainWindow
     from desktop.ui.review import ReviewWindow
     from desktop.ui.settings_dialog import SettingsDialog
@@ -264,6 +282,11 @@ def _wire_station(
     tray = StatusTray(window, use_system_tray=None if not unattended else False)
     tray.follow(service)
     opened: dict[str, object] = {}
+    # The team's calls from the CRM next to this station's (the demo stays local).
+    review_source, crm_problem = open_review_source(store.conn, Crm() if demo else settings.crm)
+    if crm_problem:
+        log.warning("review: %s", crm_problem)
+    app.aboutToQuit.connect(review_source.close)
 
     def show_window() -> None:
         window.showNormal()
@@ -273,7 +296,7 @@ def _wire_station(
     def show_review() -> None:
         review = opened.get("review")
         if not isinstance(review, ReviewWindow):
-            review = ReviewWindow(store.conn)
+            review = ReviewWindow(store.conn, source=review_source, reviewer=settings.station.agent_id or None)
             review.resize(1000, 640)
             opened["review"] = review
         review.refresh()
