@@ -249,6 +249,7 @@ def _station(settings: Settings, *, demo: bool) -> object:
         caller_id=station.caller_id,
         agent_id=station.agent_id,
         station_id=settings.crm.station_id,
+        crm_sync=settings.crm.connector != "none",
     )
 
 

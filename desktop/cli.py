@@ -156,7 +156,9 @@ def cmd_consent_check(ctx: Context) -> int:
     )
     policy = ctx.policy()
     with ctx.store() as store:
-        _facts, decision, decision_id = check(store.conn, question, policy, language=ctx.language)
+        _facts, decision, decision_id = check(
+            store.conn, question, policy, language=ctx.language, crm_sync=ctx.settings.crm.connector != "none"
+        )
     ctx.emit({**decision.to_json(), "decision_id": decision_id}, _decision_lines(decision, ctx.language))
     return EXIT_OK
 
@@ -185,7 +187,7 @@ def cmd_consent_record(ctx: Context) -> int:
         external_id=args.consent_id,
     )
     with ctx.store() as store:
-        outcome, uid = record_consent(store.conn, record, source="cli")
+        outcome, uid = record_consent(store.conn, record, source="cli", station=ctx.settings.crm.station_id)
     ctx.emit({"consent_id": uid, "outcome": outcome}, f"consent {uid}: {outcome}")
     return EXIT_OK
 
@@ -221,6 +223,7 @@ def _event(ctx: Context, kind: str, details: dict[str, Any]) -> int:
                 at=args.at or _now(),
                 details=details,
                 consent_uid=consent_id,
+                station=ctx.settings.crm.station_id,
             )
     ctx.emit({"entry": seq, "kind": kind}, f"{kind}: ledger entry {seq}")
     return EXIT_OK
