@@ -10,7 +10,11 @@ data, log and home folder, so the station's own files are never touched. It chec
    ``--expect-models`` the bundled speech model must be found and loaded (source_transcription);
 3. ``agent-assist run --demo --smoke-test``: one demo call through the whole pipeline (verdict, summary saved);
 4. ``agent-assist consent evaluate`` on a sample case: the expected verdict and reason;
-5. ``agent-assist event ring`` with no app running: the hook command answers "not running" (exit 5) at once.
+5. ``agent-assist event ring`` with no app running: the hook command answers "not running" (exit 5) at once;
+6. ``agent-assist doctor --json`` runs its checks and prints its report (exit 0 fit, or 3 unfit: no softphone).
+
+The machine policy is left out (``AGENT_ASSIST_POLICY`` set to the null device): this tests the build, not the
+station's configuration, which ``agent-assist doctor`` checks.
 
 Any fatal marker in an output or the log (a missing module, a missing Qt platform plugin, a traceback, a missing
 data file, an ERROR record, a crash log) fails the test. Exit 0 and one line "smoke test passed ..." when all is
@@ -56,6 +60,8 @@ DEMO_STAGES = (
     "call_started", "verdict_shown", "summary_saved", "stopped",
 )  # fmt: skip
 EXIT_NOT_RUNNING = 5
+#: doctor's exit codes when it ran: 0 fit, 3 unfit (a fresh temporary station has no softphone running).
+DOCTOR_RAN = (0, 3)
 
 #: A worked case of the consent engine (tests/data/consent/C01.json): a valid web consent, allowed.
 SAMPLE_CASE = {
@@ -122,6 +128,7 @@ def isolated_env(base: Path, *, models: Path | None) -> dict[str, str]:
         XDG_STATE_HOME=str(base / "state"),
         XDG_RUNTIME_DIR=str(base / "runtime"),
         AGENT_ASSIST_LOG_DIR=str(base / "log"),
+        AGENT_ASSIST_POLICY=os.devnull,  # the build is tested, not this machine's policy (doctor checks that)
         PYTHONDONTWRITEBYTECODE="1",
     )
     for name in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "DISPLAY", "WAYLAND_DISPLAY"):
@@ -259,6 +266,16 @@ def smoke_test(executable: Path, *, expect_models: bool, timeout: float, verbose
         )
         if hook.rc != EXIT_NOT_RUNNING:
             raise SmokeFailure(f"event ring with no app running exited {hook.rc}, expected {EXIT_NOT_RUNNING}")
+
+        doctor = step("doctor", ["doctor", "--json", "--data-dir", str(base / "data")])
+        try:
+            checks = json.loads(doctor.output)["checks"]
+        except (ValueError, KeyError, TypeError):
+            raise SmokeFailure(
+                f"doctor --json printed no report (exit {doctor.rc}): {_last_line(doctor.output)}"
+            ) from None
+        if doctor.rc not in DOCTOR_RAN or not checks:
+            raise SmokeFailure(f"doctor exited {doctor.rc} with {len(checks)} checks: {_last_line(doctor.output)}")
     return f"smoke test passed: {executable} ({expected}; {', '.join(timings)})"
 
 
