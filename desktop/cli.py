@@ -444,6 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop.cli_doctor import add_doctor_commands
 
     add_doctor_commands(commands, common)
+    from desktop.cli_assist import add_assist_commands
+
+    add_assist_commands(commands, common)
     return parser
 
 

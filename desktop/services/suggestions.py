@@ -50,18 +50,23 @@ class _Worker(QObject):
         self.unavailable = False
         self.latest: dict[str, int] = {}
 
-    @Slot(object, str, object, object, object, int)
-    def rank(
-        self, session: Any, text: str, verdict: str | None, sector: str | None, kinds: Sequence[str], seq: int
-    ) -> None:
-        if self.latest.get(session.uid, seq) > seq:
-            return  # a newer turn of this call is queued
+    @Slot()
+    def load(self) -> None:
+        """Build the retriever now (model load, playbook embeddings) rather than at the first customer turn."""
         if self.retriever is None and not self.unavailable:
             try:
                 self.retriever = self.factory()
             except NotFoundError as error:
                 self.unavailable = True
                 self.failed.emit(str(error))
+
+    @Slot(object, str, object, object, object, int)
+    def rank(
+        self, session: Any, text: str, verdict: str | None, sector: str | None, kinds: Sequence[str], seq: int
+    ) -> None:
+        if self.latest.get(session.uid, seq) > seq:
+            return  # a newer turn of this call is queued
+        self.load()
         if self.retriever is not None:
             found = self.retriever.suggest(text, verdict=verdict, sector=sector, detections=tuple(kinds))
         else:
@@ -75,6 +80,7 @@ class SuggestionEngine(QObject):
     ranked = Signal(object, object)
     unavailable = Signal(str)
     _requested = Signal(object, str, object, object, object, int)
+    _load_requested = Signal()
 
     def __init__(self, playbook: Playbook, factory: RetrieverFactory, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -83,10 +89,15 @@ class SuggestionEngine(QObject):
         self._worker = _Worker(playbook, factory)
         self._worker.moveToThread(self._thread)
         self._requested.connect(self._worker.rank)
+        self._load_requested.connect(self._worker.load)
         self._worker.done.connect(self._on_done)
         self._worker.failed.connect(self.unavailable)
         self._seq = 0
         self._thread.start()
+
+    def preload(self) -> None:
+        """Load the model in the worker now, so that the first customer turn is ranked at once."""
+        self._load_requested.emit()
 
     def request(
         self, session: Any, text: str, verdict: str | None, sector: str | None, kinds: Sequence[str] = ()
