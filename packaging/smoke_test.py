@@ -8,10 +8,12 @@ data, log and home folder, so the station's own files are never touched. It chec
 2. ``agent-assist run --smoke-test``: exit 0, and the JSON log holds every initialisation stage (starting,
    store_opened, policy_loaded, playbook_loaded, window_shown, source_api, stopped with rc=0); with
    ``--expect-models`` the bundled speech model must be found and loaded (source_transcription);
-3. ``agent-assist run --demo --smoke-test``: one demo call through the whole pipeline (verdict, summary saved);
-4. ``agent-assist consent evaluate`` on a sample case: the expected verdict and reason;
-5. ``agent-assist event ring`` with no app running: the hook command answers "not running" (exit 5) at once;
-6. ``agent-assist doctor --json`` runs its checks and prints its report (exit 0 fit, or 3 unfit: no softphone).
+3. as root (CI, the package test) and without bundled models, ``run --smoke-test`` again as the user ``nobody``
+   with the build's own machine-wide models folder, which that user cannot write (an agent's session);
+4. ``agent-assist run --demo --smoke-test``: one demo call through the whole pipeline (verdict, summary saved);
+5. ``agent-assist consent evaluate`` on a sample case: the expected verdict and reason;
+6. ``agent-assist event ring`` with no app running: the hook command answers "not running" (exit 5) at once;
+7. ``agent-assist doctor --json`` runs its checks and prints its report (exit 0 fit, or 3 unfit: no softphone).
 
 The machine policy is left out (``AGENT_ASSIST_POLICY`` set to the null device): this tests the build, not the
 station's configuration, which ``agent-assist doctor`` checks.
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -244,6 +247,10 @@ def smoke_test(executable: Path, *, expect_models: bool, timeout: float, verbose
         elif not any(record.get("stage") == "starting" and _is_version(record, expected) for record in records):
             raise SmokeFailure(f"run --smoke-test: the starting stage does not carry version {expected!r}")
 
+        if hasattr(os, "geteuid") and os.geteuid() == 0 and not expect_models:
+            unprivileged_start(executable, base / "user", timeout, verbose)
+            timings.append("run --smoke-test as nobody")
+
         (log_dir / "agent-assist.log").unlink()
         ran = step("run --demo --smoke-test", ["run", "--demo", "--smoke-test", "--data-dir", str(base / "demo")])
         if ran.rc != 0:
@@ -277,6 +284,36 @@ def smoke_test(executable: Path, *, expect_models: bool, timeout: float, verbose
         if doctor.rc not in DOCTOR_RAN or not checks:
             raise SmokeFailure(f"doctor exited {doctor.rc} with {len(checks)} checks: {_last_line(doctor.output)}")
     return f"smoke test passed: {executable} ({expected}; {', '.join(timings)})"
+
+
+def unprivileged_start(executable: Path, base: Path, timeout: float, verbose: bool) -> None:
+    """``run --smoke-test`` as the user ``nobody`` with the packaged build's own models folder (no override), as an
+    agent's session runs it: the machine-wide folder is not writable there, and the app must still start."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        raise SmokeFailure("setpriv is needed to start the app as an unprivileged user: apt-get install util-linux")
+    base.parent.chmod(0o711)  # the temporary folder: nobody may go through it, not list it
+    base.mkdir(parents=True)
+    base.chmod(0o777)
+    env = isolated_env(base, models=None)
+    for folder in base.iterdir():
+        folder.chmod(0o777 if folder.name != "runtime" else 0o700)
+    shutil.chown(base / "runtime", user="nobody")
+    command = [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", str(executable)]
+    args = ["run", "--smoke-test", "--data-dir", str(base / "data")]
+    try:
+        done = subprocess.run(
+            [*command, *args], env=env, capture_output=True, text=True, errors="replace", timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise SmokeFailure(f"run --smoke-test as nobody did not finish within {timeout:.0f} s") from None
+    output = done.stdout + done.stderr
+    if verbose:
+        print(f"--- run --smoke-test as nobody: exit {done.returncode}\n{output}", file=sys.stderr)
+    check_markers("run --smoke-test as nobody", output)
+    if "PermissionError" in output or done.returncode != 0:
+        raise SmokeFailure(f"run --smoke-test as nobody exited {done.returncode}: {_last_line(output)}")
+    check_run_log("run --smoke-test as nobody", base / "log", STAGES)
 
 
 def _is_version(record: dict[str, object], expected: str) -> bool:

@@ -140,3 +140,17 @@ def test_frozen_version_carries_the_build_id(frozen: Path) -> None:
 def test_source_version_is_the_release() -> None:
     assert desktop._stamped("0.1.0") == "0.1.0"
     assert desktop.__version__ == desktop.RELEASE
+
+
+def test_a_user_who_cannot_write_the_machine_folder_is_told_to_ask_an_administrator(
+    frozen: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from desktop.core.models import ModelNotInstalledError, install, installer
+
+    machine = tmp_path / "var-lib" / "models"
+    machine.mkdir(parents=True)
+    monkeypatch.setattr(paths, "machine_data_dir", lambda: machine.parent)
+    monkeypatch.setattr(installer.os, "access", lambda path, mode: Path(path) != machine)  # root passes any access()
+    with pytest.raises(ModelNotInstalledError, match="an administrator runs agent-assist models install whisper-base"):
+        install("whisper-base", models_root(tmp_path / "data"), offline_only=True)
+    assert list(machine.iterdir()) == []  # nothing staged

