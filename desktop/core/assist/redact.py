@@ -5,7 +5,8 @@ the event API, the demo), so the clear text is never stored, displayed, logged, 
 
 - Card numbers: 13 to 19 digits, Luhn-checked (python-stdnum), written with spaces, dashes or dots between groups,
   or spoken as French number words as a transcript writes them (« quatre neuf sept deux », « quarante-neuf
-  soixante-douze », « zéro », Belgian/Swiss « septante », « nonante »), or a mixture of words and figures.
+  soixante-douze », « zéro », « quatre mille neuf cent soixante-dix », Belgian/Swiss « septante », « nonante »),
+  or a mixture of words and figures; groups may be separated as Whisper writes pauses (commas, « ... », « … »).
 - IBANs: python-stdnum's check (country length and mod 97), spaces allowed, any case.
 - Extra patterns: regular expressions from the policy pack's ``[redaction]`` table (see docs/models.md).
 
@@ -80,12 +81,14 @@ _TENS = {
     "octante": 80, "huitante": 80, "nonante": 90,
 }  # fmt: skip
 _HUNDRED = {"cent", "cents"}
-_NUMBER_WORDS = set(_UNITS) | set(_TENS) | _HUNDRED | {"et", "double", "triple"}
+_THOUSAND = "mille"
+_NUMBER_WORDS = set(_UNITS) | set(_TENS) | _HUNDRED | {_THOUSAND, "et", "double", "triple"}
 
 # A token: a run of figures, or a run of letters (hyphens split compound number words into their parts).
 _TOKEN = re.compile(r"\d+|[^\W\d_]+", re.UNICODE)
-# What may stand between the groups of a number: blanks, dashes, dots, a comma (transcripts put them there).
-_JOINER = re.compile(r"[\s\-\u2010-\u2015./,]{0,3}")
+# What may stand between the groups of a number: blanks, dashes, dots, a comma, a semicolon, an ellipsis (Whisper
+# writes a pause between spoken groups as « , » or « ... »).
+_JOINER = re.compile(r"[\s\-\u2010-\u2015./,;:\u2026]{0,5}")
 
 
 def _fold(word: str) -> str:
@@ -111,7 +114,8 @@ def _spoken_groups(words: Sequence[str]) -> list[tuple[int, str]]:
     """Read number words as spoken in digit groups: (words consumed, digits) per group, as far as they read.
 
     « quatre neuf » → 4, 9; « quarante-neuf soixante-douze » → 49, 72; « quatre-vingt-dix-sept » → 97;
-    « deux cent trente » → 230; « double zéro » → 00.
+    « deux cent trente » → 230; « double zéro » → 00; « quatre mille neuf cent soixante-dix » → 4970;
+    « mille douze » → 1012.
     """
     groups: list[tuple[int, str]] = []
     i = 0
@@ -123,20 +127,31 @@ def _spoken_groups(words: Sequence[str]) -> list[tuple[int, str]]:
             continue
         start = i
         value: int | None = None
-        # hundreds: [unit] cent
-        if word in _UNITS and _UNITS[word] < 10 and i + 1 < len(words) and words[i + 1] in _HUNDRED:
-            value, i = _UNITS[word] * 100, i + 2
-        elif word in _HUNDRED:
-            value, i = 100, i + 1
-        below = _below_hundred(words, i)
+        below = _below_thousand(words, i)
         if below is not None:
-            consumed, number = below
-            value = (value or 0) + number
-            i += consumed
+            value, i = below[1], i + below[0]
+        if i < len(words) and words[i] == _THOUSAND and (value is None or value > 1):  # [n] mille [below 1000]
+            thousands, i = value or 1, i + 1
+            rest = _below_thousand(words, i)
+            value = thousands * 1000 + (rest[1] if rest else 0)
+            i += rest[0] if rest else 0
         if value is None:
             break
         groups.append((i - start, str(value)))
     return groups
+
+
+def _below_thousand(words: Sequence[str], i: int) -> tuple[int, int] | None:
+    """A number from 0 to 999 starting at ``words[i]`` ([unit] cent [0–99], or 0–99): (words consumed, value)."""
+    j, value = i, None
+    if j + 1 < len(words) and words[j] in _UNITS and _UNITS[words[j]] < 10 and words[j + 1] in _HUNDRED:
+        value, j = _UNITS[words[j]] * 100, j + 2
+    if value is None and j < len(words) and words[j] in _HUNDRED:
+        value, j = 100, j + 1
+    below = _below_hundred(words, j)
+    if below is not None:
+        value, j = (value or 0) + below[1], j + below[0]
+    return None if value is None else (j - i, value)
 
 
 def _below_hundred(words: Sequence[str], i: int) -> tuple[int, int] | None:

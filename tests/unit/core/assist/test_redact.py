@@ -43,6 +43,13 @@ SPOKEN = " ".join(WORDS[int(digit)] for digit in VISA)
         "4972 zéro un deux trois 4567 quatre-vingt-neuf zéro neuf",
         "QUATRE NEUF SEPT DEUX zero un deux trois quatre cinq six sept huit neuf zero neuf",
         "quarante-neuf septante-deux zéro un vingt-trois quarante-cinq soixante-sept huitante-neuf zéro neuf",
+        # Whisper writes pauses between spoken groups as ellipses, and may read a group as one number
+        "Quatre neuf sept deux... zéro un deux trois... quatre cinq six sept… huit neuf zéro neuf",
+        "4972; 0123; 4567; 8909",
+        "quatre mille neuf cent soixante-douze, zéro un, deux mille trois cent quarante-cinq, six mille sept cent"
+        " quatre-vingt-neuf, zéro neuf",
+        "quatre mille neuf cent soixante-douze, zéro un, vingt-trois quarante-cinq, soixante-sept quatre-vingt-neuf,"
+        " zéro neuf",
     ],
 )
 def test_card_numbers_written_or_spoken_are_masked(said: str) -> None:
@@ -52,6 +59,11 @@ def test_card_numbers_written_or_spoken_are_masked(said: str) -> None:
     assert not re.search(r"\d{4}", result.text.replace(" ", ""))
     for group in ("quatre neuf sept", "soixante-douze", "vingt-trois quarante", "4567", "2345"):
         assert group not in result.text.lower()
+
+
+def test_thousands_and_pauses_do_not_mask_ordinary_amounts() -> None:
+    for said in ("Il a pris un mille-feuille et deux mille euros.", "J'ai payé mille euros; puis 2000... et 300."):
+        assert redact(said).text == said
 
 
 def test_the_text_around_a_card_stays_readable() -> None:
