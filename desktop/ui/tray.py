@@ -1,4 +1,8 @@
-"""The tray icon: the station's status at a glance, and a menu to show the panel, review, settings, quit.
+"""The tray icon: the station's status at a glance, and a menu to show the panel, review, sync, settings, quit.
+
+When the station syncs with a CRM, the menu and the tooltip carry one more line: the sync's state in words
+("CRM : à jour", "CRM : 3 en attente", "CRM : 1 refusé", "CRM injoignable depuis 10 min", "CRM : identifiants
+refusés"), and the menu offers the "Synchronisation" view.
 
 Where the desktop has no system tray (offscreen, some Linux sessions), no icon is created and the status
 is only kept in memory: the menu and the signals work the same, so callers need not care.
@@ -30,6 +34,17 @@ _CALL_STATUS = {
 }
 #: States of a call source (baresip's socket, the local API) shown in the menu and the tooltip.
 SOURCE_STATES = ("connected", "connecting", "disconnected", "listening", "error")
+#: States of the CRM sync line (desktop.ui.sync_view.SyncHealth decides which), worst last.
+SYNC_STATES = ("starting", "up_to_date", "pending", "parked", "unreachable", "auth", "off")
+SYNC_COLOURS = {
+    "off": "#c62828",
+    "starting": "#757575",
+    "up_to_date": "#2e7d32",
+    "pending": "#1565c0",
+    "parked": "#ef6c00",
+    "unreachable": "#c62828",
+    "auth": "#c62828",
+}
 
 
 def status_icon(colour: str, size: int = 32) -> QIcon:
@@ -53,11 +68,14 @@ class StatusTray(QObject):
     """The station's status in the system tray.
 
     Signals (user intents from the menu): ``show_requested`` (also a click on the icon), ``review_requested``,
-    ``settings_requested``, ``quit_requested``, ``connect_requested`` (connect to the softphone); and ``status_changed(status)`` when :meth:`set_status` changes it.
+    ``sync_requested`` (the sync view; offered once :meth:`set_sync` was called), ``settings_requested``,
+    ``quit_requested``, ``connect_requested`` (connect to the softphone); and ``status_changed(status)`` when
+    :meth:`set_status` changes it.
     """
 
     show_requested = Signal()
     review_requested = Signal()
+    sync_requested = Signal()
     settings_requested = Signal()
     quit_requested = Signal()
     connect_requested = Signal()
@@ -74,9 +92,16 @@ class StatusTray(QObject):
         self.menu.addAction(self.status_action)
         self._sources: dict[str, str] = {}
         self._source_actions: dict[str, QAction] = {}
+        self.sync_line_action = QAction(self.menu)
+        self.sync_line_action.setEnabled(False)
+        self.sync_line_action.setVisible(False)  # shown once the app syncs with a CRM
+        self.menu.addAction(self.sync_line_action)
+        self._sync: tuple[str, int, int, int | None] | None = None
         self._sources_end = self.menu.addSeparator()
         self.show_action = self._action(self.tr("Afficher"), self.show_requested)
         self.review_action = self._action(self.tr("Revue"), self.review_requested)
+        self.sync_action = self._action(self.tr("Synchronisation…"), self.sync_requested)
+        self.sync_action.setVisible(False)
         self.settings_action = self._action(self.tr("Paramètres"), self.settings_requested)
         self.connect_action = self._action(self.tr("Connecter le softphone"), self.connect_requested)
         self.connect_action.setVisible(False)  # shown once a softphone source exists and is not connected
@@ -122,7 +147,8 @@ class StatusTray(QObject):
     def tooltip(self) -> str:
         text = f"Agent Assist — {self.status_text()}"
         text = f"{text} : {self._detail}" if self._detail else text
-        return "\n".join([text, *(self._source_line(name) for name in self._sources)])
+        sync = [self.sync_text()] if self._sync is not None else []
+        return "\n".join([text, *(self._source_line(name) for name in self._sources), *sync])
 
     def source_state_text(self, state: str) -> str:
         return {
@@ -145,12 +171,58 @@ class StatusTray(QObject):
         if action is None:
             action = QAction(self.menu)
             action.setEnabled(False)
-            self.menu.insertAction(self._sources_end, action)
+            self.menu.insertAction(self.sync_line_action, action)
             self._source_actions[name] = action
         action.setText(self._source_line(name))
         if name == "baresip":
             self.connect_action.setVisible(state == "disconnected")
         self._refresh()
+
+    # -- CRM sync ----------------------------------------------------------------------------------------------
+
+    def set_sync(self, state: str, *, pending: int = 0, parked: int = 0, down_minutes: int | None = None) -> None:
+        """Show the CRM sync line (``state`` one of :data:`SYNC_STATES`) and offer the sync view.
+
+        ``pending``/``parked`` are the outbox counts; ``down_minutes`` how long the CRM has been unreachable.
+        """
+        if state not in SYNC_STATES:
+            raise ValueError(f"unknown sync state {state!r}")
+        self._sync = (state, max(pending, 0), max(parked, 0), down_minutes)
+        self.sync_line_action.setText(self.sync_text())
+        self.sync_line_action.setIcon(status_icon(SYNC_COLOURS[state], 16))
+        self.sync_line_action.setVisible(True)
+        self.sync_action.setVisible(True)  # "off" too: the parked entries can still be seen and put back
+        self._refresh()
+
+    @property
+    def sync_state(self) -> str | None:
+        """The sync line's state, None while the station does not sync."""
+        return None if self._sync is None else self._sync[0]
+
+    def sync_text(self) -> str:
+        """The sync line in words ("CRM : à jour", "CRM : 1 refusé, 2 en attente", "CRM injoignable depuis 10 min")."""
+        if self._sync is None:
+            return ""
+        state, pending, parked, minutes = self._sync
+        waiting = self.tr("{n} en attente").format(n=pending)
+        if state == "auth":
+            return self.tr("CRM : identifiants refusés")
+        if state == "unreachable":
+            if minutes is None or minutes < 1:
+                return self.tr("CRM injoignable")
+            if minutes < 120:
+                return self.tr("CRM injoignable depuis {n} min").format(n=minutes)
+            return self.tr("CRM injoignable depuis {n} h").format(n=minutes // 60)
+        if state == "off":
+            return self.tr("CRM : synchronisation arrêtée")
+        if state == "starting":
+            return self.tr("CRM : connexion…")
+        if state == "parked" or parked:
+            refused = self.tr("1 refusé") if parked == 1 else self.tr("{n} refusés").format(n=parked)
+            return self.tr("CRM : {what}").format(what=f"{refused}, {waiting}" if pending else refused)
+        if state == "pending" or pending:
+            return self.tr("CRM : {what}").format(what=waiting)
+        return self.tr("CRM : à jour")
 
     def set_status(self, status: str, detail: str | None = None) -> None:
         """Show ``status`` (one of :data:`STATUSES`) with an optional short detail (never a number or text said)."""
