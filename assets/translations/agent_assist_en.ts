@@ -765,327 +765,327 @@
 <context>
     <name>ReviewWindow</name>
     <message>
-        <location filename="../../desktop/ui/review.py" line="609"/>
+        <location filename="../../desktop/ui/review.py" line="611"/>
         <source>Agent Assist : revue des appels</source>
         <translation>Agent Assist: call review</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="610"/>
+        <location filename="../../desktop/ui/review.py" line="612"/>
         <source>Du</source>
         <translation>From</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="611"/>
+        <location filename="../../desktop/ui/review.py" line="613"/>
         <source>au</source>
         <translation>to</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="612"/>
+        <location filename="../../desktop/ui/review.py" line="614"/>
         <source>A&amp;gent</source>
         <translation>A&amp;gent</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="613"/>
+        <location filename="../../desktop/ui/review.py" line="615"/>
         <source>&amp;Issue</source>
         <translation>&amp;Outcome</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="614"/>
+        <location filename="../../desktop/ui/review.py" line="616"/>
         <source>&amp;Verdict</source>
         <translation>&amp;Verdict</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="615"/>
+        <location filename="../../desktop/ui/review.py" line="617"/>
         <source>&amp;Retrait</source>
         <translation>&amp;Withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="617"/>
-        <location filename="../../desktop/ui/review.py" line="621"/>
-        <location filename="../../desktop/ui/review.py" line="624"/>
+        <location filename="../../desktop/ui/review.py" line="619"/>
+        <location filename="../../desktop/ui/review.py" line="623"/>
+        <location filename="../../desktop/ui/review.py" line="626"/>
         <source>Tous</source>
         <translation>All</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="618"/>
-        <location filename="../../desktop/ui/review.py" line="627"/>
+        <location filename="../../desktop/ui/review.py" line="620"/>
+        <location filename="../../desktop/ui/review.py" line="629"/>
         <source>Toutes</source>
         <translation>All</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="625"/>
+        <location filename="../../desktop/ui/review.py" line="627"/>
         <source>Oui</source>
         <translation>Yes</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="626"/>
+        <location filename="../../desktop/ui/review.py" line="628"/>
         <source>Non</source>
         <translation>No</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="630"/>
+        <location filename="../../desktop/ui/review.py" line="632"/>
         <source>Actualiser</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="631"/>
+        <location filename="../../desktop/ui/review.py" line="633"/>
         <source>Relire ce poste et le CRM (Ctrl+F5)</source>
         <translation>Read this station and the CRM again (Ctrl+F5)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="632"/>
-        <location filename="../../desktop/ui/review.py" line="1040"/>
+        <location filename="../../desktop/ui/review.py" line="634"/>
+        <location filename="../../desktop/ui/review.py" line="1042"/>
         <source>Exporter en CSV</source>
         <translation>Export as CSV</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="633"/>
+        <location filename="../../desktop/ui/review.py" line="635"/>
         <source>Transcription</source>
         <translation>Transcript</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="634"/>
+        <location filename="../../desktop/ui/review.py" line="636"/>
         <source>Résumé</source>
         <translation>Summary</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="635"/>
+        <location filename="../../desktop/ui/review.py" line="637"/>
         <source>Revue du chef d&apos;équipe</source>
         <translation>Team lead&apos;s review</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="636"/>
+        <location filename="../../desktop/ui/review.py" line="638"/>
         <source>Co&amp;mmentaire</source>
         <translation>Co&amp;mment</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="637"/>
+        <location filename="../../desktop/ui/review.py" line="639"/>
         <source>Obligatoire pour signaler : ce qui ne va pas</source>
         <translation>Required to flag: what is wrong</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="638"/>
+        <location filename="../../desktop/ui/review.py" line="640"/>
         <source>&amp;Approuver</source>
         <translation>&amp;Approve</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="639"/>
+        <location filename="../../desktop/ui/review.py" line="641"/>
         <source>Approuver cet appel (Alt+A)</source>
         <translation>Approve this call (Alt+A)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="640"/>
+        <location filename="../../desktop/ui/review.py" line="642"/>
         <source>&amp;Signaler…</source>
         <translation>&amp;Flag…</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="641"/>
+        <location filename="../../desktop/ui/review.py" line="643"/>
         <source>Signaler cet appel à l&apos;agent, avec le commentaire (Alt+S)</source>
         <translation>Flag this call to the agent, with the comment (Alt+F)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="644"/>
+        <location filename="../../desktop/ui/review.py" line="646"/>
         <source>Retraits et oppositions pendant les appels, appels commerciaux passés malgré un verdict INTERDIT ; les plus récents d&apos;abord. Entrée ou double-clic : ouvrir l&apos;appel.</source>
         <translation>Withdrawals and objections during calls, commercial calls placed despite a FORBIDDEN verdict; newest first. Enter or double-click: open the call.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="648"/>
+        <location filename="../../desktop/ui/review.py" line="650"/>
         <source>Appels</source>
         <translation>Calls</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="699"/>
+        <location filename="../../desktop/ui/review.py" line="701"/>
         <source>Impossible de lire les appels : {error}</source>
         <translation>Cannot read the calls: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="758"/>
+        <location filename="../../desktop/ui/review.py" line="760"/>
         <source>CRM injoignable : {message}. Les appels de ce poste restent affichés.</source>
         <translation>CRM unreachable: {message}. This station&apos;s calls are still shown.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="768"/>
+        <location filename="../../desktop/ui/review.py" line="770"/>
         <source>Cet appel n&apos;est plus dans la liste.</source>
         <translation>This call is no longer in the list.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="802"/>
+        <location filename="../../desktop/ui/review.py" line="804"/>
         <source>Pour signaler un appel, dites en commentaire ce qui ne va pas.</source>
         <translation>To flag a call, say in the comment what is wrong.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="818"/>
+        <location filename="../../desktop/ui/review.py" line="820"/>
         <source>Revue non enregistrée : {error}</source>
         <translation>Review not recorded: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="822"/>
+        <location filename="../../desktop/ui/review.py" line="824"/>
         <source>{state} : enregistré sur ce poste, envoyé au CRM par la synchronisation.</source>
         <translation>{state}: recorded on this station, sent to the CRM by the sync.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="826"/>
+        <location filename="../../desktop/ui/review.py" line="828"/>
         <source>{state} : enregistré sur ce poste (aucun CRM configuré).</source>
         <translation>{state}: recorded on this station (no CRM configured).</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="837"/>
+        <location filename="../../desktop/ui/review.py" line="839"/>
         <source>Signaler l&apos;appel</source>
         <translation>Flag the call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="839"/>
+        <location filename="../../desktop/ui/review.py" line="841"/>
         <source>Signaler l&apos;appel du {when} (agent {agent}) ?</source>
         <translation>Flag the call of {when} (agent {agent})?</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="843"/>
+        <location filename="../../desktop/ui/review.py" line="845"/>
         <source>Commentaire : « {comment} »</source>
         <translation>Comment: “{comment}”</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="844"/>
+        <location filename="../../desktop/ui/review.py" line="846"/>
         <source>Signaler</source>
         <translation>Flag</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="845"/>
+        <location filename="../../desktop/ui/review.py" line="847"/>
         <source>Annuler</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="855"/>
+        <location filename="../../desktop/ui/review.py" line="857"/>
         <source>ce poste ({station})</source>
         <translation>this station ({station})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="855"/>
+        <location filename="../../desktop/ui/review.py" line="857"/>
         <source>ce poste</source>
         <translation>this station</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="857"/>
+        <location filename="../../desktop/ui/review.py" line="859"/>
         <source>Source : {here} seulement. Le CRM {crm} n&apos;est pas utilisable : {message}</source>
         <translation>Source: {here} only. The CRM {crm} cannot be used: {message}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="860"/>
+        <location filename="../../desktop/ui/review.py" line="862"/>
         <source>Source : {here} seulement. Aucun CRM configuré : les appels des autres postes ne sont pas listés.</source>
         <translation>Source: {here} only. No CRM configured: other stations&apos; calls are not listed.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="863"/>
+        <location filename="../../desktop/ui/review.py" line="865"/>
         <source>Source : {here} et le CRM {crm} (lecture en cours…)</source>
         <translation>Source: {here} and the CRM {crm} (reading…)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="865"/>
+        <location filename="../../desktop/ui/review.py" line="867"/>
         <source>Source : {here} et le CRM {crm} ({count} appel(s) lus à {when})</source>
         <translation>Source: {here} and the CRM {crm} ({count} call(s) read at {when})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="867"/>
+        <location filename="../../desktop/ui/review.py" line="869"/>
         <source>Source : {here} ; le CRM {crm} n&apos;a pas répondu ({when}).</source>
         <translation>Source: {here}; the CRM {crm} did not answer ({when}).</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="876"/>
+        <location filename="../../desktop/ui/review.py" line="878"/>
         <source>Alertes ({count})</source>
         <translation>Alerts ({count})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="885"/>
+        <location filename="../../desktop/ui/review.py" line="887"/>
         <source>{count} appel(s)</source>
         <translation>{count} call(s)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="812"/>
-        <location filename="../../desktop/ui/review.py" line="896"/>
+        <location filename="../../desktop/ui/review.py" line="814"/>
+        <location filename="../../desktop/ui/review.py" line="898"/>
         <source>Sélectionnez un appel dans la liste.</source>
         <translation>Select a call in the list.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="616"/>
+        <location filename="../../desktop/ui/review.py" line="618"/>
         <source>Rev&amp;ue</source>
         <translation>R&amp;eview</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="888"/>
+        <location filename="../../desktop/ui/review.py" line="890"/>
         <source> dont {remote} d&apos;autres postes (CRM)</source>
         <translation>, {remote} of them from other stations (CRM)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="935"/>
+        <location filename="../../desktop/ui/review.py" line="937"/>
         <source>dans le CRM</source>
         <translation>in the CRM</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="940"/>
+        <location filename="../../desktop/ui/review.py" line="942"/>
         <source>{state} par {reviewer} le {when}</source>
         <translation>{state} by {reviewer} on {when}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="993"/>
+        <location filename="../../desktop/ui/review.py" line="995"/>
         <source>Validé par {agent} le {when}</source>
         <translation>Validated by {agent} on {when}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="997"/>
+        <location filename="../../desktop/ui/review.py" line="999"/>
         <source>Résumé lu dans le CRM</source>
         <translation>Summary read from the CRM</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="999"/>
+        <location filename="../../desktop/ui/review.py" line="1001"/>
         <source>Brouillon (non validé)</source>
         <translation>Draft (not validated)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1001"/>
+        <location filename="../../desktop/ui/review.py" line="1003"/>
         <source>Motif</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1002"/>
+        <location filename="../../desktop/ui/review.py" line="1004"/>
         <source>Issue</source>
         <translation>Outcome</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1003"/>
+        <location filename="../../desktop/ui/review.py" line="1005"/>
         <source>Résolution</source>
         <translation>Resolution</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1026"/>
+        <location filename="../../desktop/ui/review.py" line="1028"/>
         <source>Identité</source>
         <translation>Identity</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1027"/>
+        <location filename="../../desktop/ui/review.py" line="1029"/>
         <source>Pour le compte de</source>
         <translation>On behalf of</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1028"/>
+        <location filename="../../desktop/ui/review.py" line="1030"/>
         <source>Nature commerciale</source>
         <translation>Commercial nature</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1029"/>
+        <location filename="../../desktop/ui/review.py" line="1031"/>
         <source>Enregistrement</source>
         <translation>Recording</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1040"/>
+        <location filename="../../desktop/ui/review.py" line="1042"/>
         <source>Fichiers CSV (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1058"/>
+        <location filename="../../desktop/ui/review.py" line="1060"/>
         <source>Export impossible : {error}</source>
         <translation>Export failed: {error}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/review.py" line="1061"/>
+        <location filename="../../desktop/ui/review.py" line="1063"/>
         <source>{count} appel(s) exporté(s) vers {path}</source>
         <translation>{count} call(s) exported to {path}</translation>
     </message>
@@ -1325,75 +1325,136 @@
 <context>
     <name>StatusTray</name>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="78"/>
+        <location filename="../../desktop/ui/tray.py" line="101"/>
         <source>Afficher</source>
-        <extracomment>Call states (desktop.core.telephony.session.State) and the tray status they mean. States of a call source (baresip&apos;s socket, the local API) shown in the menu and the tooltip.</extracomment>
+        <extracomment>Call states (desktop.core.telephony.session.State) and the tray status they mean. States of a call source (baresip&apos;s socket, the local API) shown in the menu and the tooltip. States of the CRM sync line (desktop.ui.sync_view.SyncHealth decides which), worst last.</extracomment>
         <translation>Show</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="79"/>
+        <location filename="../../desktop/ui/tray.py" line="102"/>
         <source>Revue</source>
         <translation>Review</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="80"/>
+        <location filename="../../desktop/ui/tray.py" line="103"/>
+        <source>Synchronisation…</source>
+        <translation>Synchronisation…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="105"/>
         <source>Paramètres</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="81"/>
+        <location filename="../../desktop/ui/tray.py" line="106"/>
         <source>Connecter le softphone</source>
         <translation>Connect the softphone</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="84"/>
+        <location filename="../../desktop/ui/tray.py" line="109"/>
         <source>Quitter</source>
         <translation>Quit</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="114"/>
+        <location filename="../../desktop/ui/tray.py" line="139"/>
         <source>Prêt</source>
         <translation>Ready</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="115"/>
+        <location filename="../../desktop/ui/tray.py" line="140"/>
         <source>Appel en cours</source>
         <translation>Call in progress</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="116"/>
+        <location filename="../../desktop/ui/tray.py" line="141"/>
         <source>Résumé en attente</source>
         <translation>Summary pending</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="117"/>
+        <location filename="../../desktop/ui/tray.py" line="142"/>
         <source>Erreur</source>
         <translation>Error</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="129"/>
+        <location filename="../../desktop/ui/tray.py" line="155"/>
         <source>connecté</source>
         <translation>connected</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="130"/>
+        <location filename="../../desktop/ui/tray.py" line="156"/>
         <source>connexion…</source>
         <translation>connecting…</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="131"/>
+        <location filename="../../desktop/ui/tray.py" line="157"/>
         <source>déconnecté</source>
         <translation>disconnected</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="132"/>
+        <location filename="../../desktop/ui/tray.py" line="158"/>
         <source>à l&apos;écoute</source>
         <translation>listening</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/tray.py" line="133"/>
+        <location filename="../../desktop/ui/tray.py" line="159"/>
         <source>erreur</source>
         <translation>error</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="207"/>
+        <source>{n} en attente</source>
+        <translation>{n} pending</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="209"/>
+        <source>CRM : identifiants refusés</source>
+        <translation>CRM: credentials refused</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="212"/>
+        <source>CRM injoignable</source>
+        <translation>CRM unreachable</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="214"/>
+        <source>CRM injoignable depuis {n} min</source>
+        <translation>CRM unreachable for {n} min</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="215"/>
+        <source>CRM injoignable depuis {n} h</source>
+        <translation>CRM unreachable for {n} h</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="217"/>
+        <source>CRM : synchronisation arrêtée</source>
+        <translation>CRM: sync stopped</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="219"/>
+        <source>CRM : connexion…</source>
+        <translation>CRM: connecting…</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="221"/>
+        <source>1 refusé</source>
+        <translation>1 refused</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="221"/>
+        <source>{n} refusés</source>
+        <translation>{n} refused</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="222"/>
+        <location filename="../../desktop/ui/tray.py" line="224"/>
+        <source>CRM : {what}</source>
+        <translation>CRM: {what}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/tray.py" line="225"/>
+        <source>CRM : à jour</source>
+        <translation>CRM: up to date</translation>
     </message>
 </context>
 <context>
@@ -1580,6 +1641,187 @@
         <location filename="../../desktop/ui/widgets/summary_editor.py" line="463"/>
         <source>Aucun</source>
         <translation>None</translation>
+    </message>
+</context>
+<context>
+    <name>SyncDialog</name>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="387"/>
+        <source>Synchronisation avec le CRM</source>
+        <translation>Synchronisation with the CRM</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="390"/>
+        <source>Le CRM a refusé ces entrées : elles restent sur ce poste et ne sont pas renvoyées seules. Faites corriger la cause indiquée par le CRM, puis réessayez.</source>
+        <translation>The CRM refused these entries: they stay on this workstation and are not sent again by themselves. Have the cause given by the CRM fixed, then retry.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="394"/>
+        <source>N°</source>
+        <translation>No.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="394"/>
+        <source>Refusé</source>
+        <translation>Refused</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="394"/>
+        <source>Depuis</source>
+        <translation>Since</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="394"/>
+        <source>Message du CRM</source>
+        <translation>CRM message</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="395"/>
+        <source>Entrées refusées par le CRM</source>
+        <translation>Entries refused by the CRM</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="396"/>
+        <source>Aucune entrée refusée par le CRM.</source>
+        <translation>No entry refused by the CRM.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="397"/>
+        <source>&amp;Réessayer</source>
+        <translation>&amp;Retry</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="398"/>
+        <source>Renvoyer les entrées sélectionnées au CRM (Entrée)</source>
+        <translation>Send the selected entries to the CRM again (Enter)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="399"/>
+        <source>&amp;Tout réessayer</source>
+        <translation>Retry &amp;all</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="400"/>
+        <source>&amp;Actualiser</source>
+        <translation>R&amp;efresh</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="401"/>
+        <source>Fermer</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="420"/>
+        <source>jamais</source>
+        <translation>never</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="422"/>
+        <source>Dernier envoi : {push} · dernière réception des consentements : {pull}</source>
+        <translation>Last push: {push} · last consent pull: {pull}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="439"/>
+        <source>… et {n} autre(s)</source>
+        <translation>… and {n} more</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="475"/>
+        <source>Message du CRM : {message}</source>
+        <translation>CRM message: {message}</translation>
+    </message>
+</context>
+<context>
+    <name>SyncNotice</name>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="254"/>
+        <source>Voir</source>
+        <translation>View</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="255"/>
+        <source>Ouvrir la synchronisation ({shortcut})</source>
+        <translation>Open the synchronisation ({shortcut})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="256"/>
+        <location filename="../../desktop/ui/sync_view.py" line="257"/>
+        <source>Masquer</source>
+        <translation>Hide</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="269"/>
+        <source>Le CRM refuse {what} : « {message} »</source>
+        <translation>The CRM refuses {what}: “{message}”</translation>
+    </message>
+</context>
+<context>
+    <name>SyncView</name>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="179"/>
+        <source>le résumé de l&apos;appel du {time}</source>
+        <extracomment>While the CRM is unreachable, the tray&apos;s &quot;depuis n min&quot; is redone this often (no worker report comes then). The sync view&apos;s shortcut in the main window.</extracomment>
+        <translation>the summary of the call of {time}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="184"/>
+        <source>un retrait de consentement</source>
+        <translation>a consent withdrawal</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="185"/>
+        <source>une opposition</source>
+        <translation>an objection</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="186"/>
+        <source>un consentement</source>
+        <translation>a consent</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="187"/>
+        <source>un événement de consentement</source>
+        <translation>a consent event</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="190"/>
+        <source>une revue d&apos;appel</source>
+        <translation>a call review</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="197"/>
+        <source>le résumé</source>
+        <translation>the summary</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="200"/>
+        <source>le retrait</source>
+        <translation>the withdrawal</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="201"/>
+        <source>l&apos;opposition</source>
+        <translation>the objection</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="202"/>
+        <source>le consentement</source>
+        <translation>the consent</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="203"/>
+        <source>l&apos;événement</source>
+        <translation>the event</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="205"/>
+        <source>la revue</source>
+        <translation>the review</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/sync_view.py" line="542"/>
+        <source>Synchronisation</source>
+        <translation>Synchronisation</translation>
     </message>
 </context>
 <context>

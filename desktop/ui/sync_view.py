@@ -399,7 +399,7 @@ class SyncDialog(QDialog):
         self.retry_all_button.setText(self.tr("&Tout réessayer"))
         self.refresh_button.setText(self.tr("&Actualiser"))
         self.close_button.setText(self.tr("Fermer"))
-        if self.status is not None:
+        if self.status is not None and self.isVisible():  # the rows' words too (a hidden view is redone when shown)
             self._show(self.status)
 
     def changeEvent(self, event: QEvent) -> None:

@@ -215,6 +215,7 @@ def test_a_refused_entry_is_shown_then_retried_from_the_keyboard(
         assert dialog.entries.isHidden() and not dialog.empty_label.isHidden()
         assert dialog.empty_label.text() == "Aucune entrée refusée par le CRM."
         shots(dialog, "view-empty")
+        dialog.close()
     finally:
         sync.stop()
     assert not sync.running
@@ -312,3 +313,8 @@ def test_the_sync_view_in_english(qtbot: QtBot, qapp: QApplication, window: Main
     assert dialog.retry_button.text() == "&Retry"
     row = dialog.entries.topLevelItem(0)
     assert row is not None and row.text(1).startswith("an objection (")
+    install_translator(qapp, "fr")  # the open view follows the language (Qt posts the change)
+    qtbot.waitUntil(lambda: dialog.windowTitle() == "Synchronisation avec le CRM", timeout=2000)
+    row = dialog.entries.topLevelItem(0)
+    assert row is not None and row.text(1).startswith("une opposition (")
+    dialog.close()
