@@ -125,6 +125,13 @@ def run(options: RunOptions) -> int:
     freshness.start()
     if sync is not None:
         sync.consents_pulled.connect(lambda _count: freshness.poll())
+    from desktop.ui.sync_view import show_sync
+
+    # The CRM sync for the agent and the team lead: the tray's line, the panel's notice, the sync view.
+    sync_view = (
+        None if options.demo or options.smoke_test else show_sync(window, sync, store.conn, settings.crm, log_stage)
+    )
+    _quit_on_termination(app)  # SIGTERM/SIGINT (logout, IT's tools, a test) stop the sync and close the store
     from desktop.crash import report_pending_crashes
 
     if not options.smoke_test:
@@ -136,6 +143,7 @@ def run(options: RunOptions) -> int:
     elif options.smoke_test:
         QTimer.singleShot(0, app.quit)
     rc = app.exec()
+    del sync_view
     for source in sources:
         source.stop()
     if sync is not None:
@@ -146,6 +154,39 @@ def run(options: RunOptions) -> int:
     if shots is not None:
         print(f"Captures du panneau : {shots}")
     return int(rc)
+
+
+_TERMINATION: list[Any] = []
+
+
+def _quit_on_termination(app: Any) -> None:
+    """Quit the event loop cleanly (sync stopped, store closed) on SIGTERM or SIGINT: Python's handler only runs
+    when the interpreter gets control, so the signal's wake-up byte is read by a Qt socket notifier."""
+    import contextlib
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    try:
+        signal.set_wakeup_fd(writer.fileno())
+    except ValueError:  # not the main thread (an embedding test): leave the default handlers
+        reader.close()
+        writer.close()
+        return
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            reader.recv(64)
+
+    notifier.activated.connect(drain)
+    _TERMINATION[:] = [reader, writer, notifier]  # kept alive until the process ends
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda _signum, _frame: app.quit())
 
 
 def _start_sources(
