@@ -1,7 +1,9 @@
-"""``agent-assist suggest`` and ``agent-assist eval suggestions DIR``: approved replies ranked by the local embedder.
+"""``agent-assist suggest``, ``summarize FILE.json`` and ``eval suggestions|summaries DIR``.
 
-Registered by :func:`desktop.cli.build_parser` through :func:`add_assist_commands`. Both need the ``e5-small`` model
-(``agent-assist models install e5-small``; exit 4 with that command in the message when it is missing).
+Registered by :func:`desktop.cli.build_parser` through :func:`add_assist_commands`. ``suggest`` and ``eval
+suggestions`` need the ``e5-small`` model (``agent-assist models install e5-small``; exit 4 with that command in the
+message when it is missing). ``summarize`` and ``eval summaries`` always work: they classify with e5-small where it
+is installed and with the lexical stand-in otherwise (``--classifier`` chooses; the report says which).
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from desktop.core.errors import InputError
 if TYPE_CHECKING:
     from desktop.cli import Context
     from desktop.core.assist.retrieval import Retriever
+    from desktop.core.assist.summarize import Classifier
 
 VERDICTS = ("allowed", "contract_only", "forbidden")
 #: The policy pack's phrase lists the live panel runs on customer turns (as desktop/services/calls.py does).
 DETECTED_KINDS = ("withdrawal", "objection", "proof_request", "recording_refused")
 SECTORS = ("general", "insurance", "press")
+CLASSIFIERS = ("auto", "e5-small", "lexical")
+CLASSIFIER_HELP = "auto (default): e5-small where installed, else lexical; e5-small: fail without it"
 
 
 def add_assist_commands(subparsers: Any, common_parent: argparse.ArgumentParser) -> None:
@@ -42,6 +47,18 @@ def add_assist_commands(subparsers: Any, common_parent: argparse.ArgumentParser)
     suggestions.add_argument("--verdict", choices=VERDICTS, help="replay every call under this verdict")
     suggestions.add_argument("--playbook", metavar="FILE", help="another playbook (default: the shipped one)")
     suggestions.set_defaults(handler=cmd_eval_suggestions)
+
+    summaries = kinds.add_parser("summaries", parents=[common_parent], help="summary accuracy on DIR")
+    summaries.add_argument("dir", help="a folder of calls in the corpus format (*.json)")
+    summaries.add_argument("--classifier", choices=CLASSIFIERS, default="auto", help=CLASSIFIER_HELP)
+    summaries.add_argument("--prototypes", metavar="FILE", help="other prototype phrases (default: the shipped ones)")
+    summaries.set_defaults(handler=cmd_eval_summaries)
+
+    summarize = subparsers.add_parser("summarize", parents=[common_parent], help="the summary JSON of a call file")
+    summarize.add_argument("file", metavar="FILE.json", help="a call in the corpus format")
+    summarize.add_argument("--classifier", choices=CLASSIFIERS, default="auto", help=CLASSIFIER_HELP)
+    summarize.add_argument("--prototypes", metavar="FILE", help="other prototype phrases (default: the shipped ones)")
+    summarize.set_defaults(handler=cmd_summarize)
 
 
 def build_retriever(ctx: Context, playbook_path: str | None = None) -> Retriever:
@@ -115,5 +132,73 @@ def cmd_eval_suggestions(ctx: Context) -> int:
     report = evaluate(
         directory, retriever, _detector(ctx), patterns=ctx.policy().data.redaction.patterns, verdict=args.verdict
     )
+    ctx.emit(report.to_json(), report.to_text())
+    return 0
+
+
+def build_classifier(ctx: Context, choice: str = "auto", prototypes_path: str | None = None) -> Classifier:
+    """The summary classifier: e5-small where installed (``auto``), required (``e5-small``), or lexical."""
+    from desktop.cli_models import _root
+    from desktop.core.assist.embedder import Embedder
+    from desktop.core.assist.summarize import Classifier, load_prototypes
+    from desktop.core.errors import NotFoundError
+
+    prototypes = load_prototypes(Path(prototypes_path) if prototypes_path else None)
+    if choice == "lexical":
+        return Classifier(prototypes)
+    try:
+        embedder = Embedder.installed(_root(ctx))
+    except NotFoundError:
+        if choice == "e5-small":
+            raise
+        return Classifier(prototypes)
+    return Classifier(prototypes, embedder.embed, name="e5-small")
+
+
+def _summary_detector(ctx: Context) -> Any:
+    from desktop.core.assist.phrases import PhraseDetector
+    from desktop.core.assist.summarize import DETECTION_KINDS
+
+    phrases = ctx.policy().data.phrases
+    return PhraseDetector({kind: getattr(phrases, kind) for kind in DETECTION_KINDS})
+
+
+def cmd_summarize(ctx: Context) -> int:
+    from desktop.core.assist.eval_summaries import summarize_file
+
+    args = ctx.args
+    path = Path(args.file).expanduser()
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    classifier = build_classifier(ctx, args.classifier, args.prototypes)
+    body = summarize_file(path, classifier, _summary_detector(ctx), patterns=ctx.policy().data.redaction.patterns)
+    ctx.emit(body, _summary_text(body))
+    return 0
+
+
+def _summary_text(body: dict[str, Any]) -> str:
+    entities = body["entities"]
+    lines = [
+        f"motif : {body['reason']}",
+        f"issue : {body['disposition']} ({body['resolution']})",
+        *(f"action : {action}" for action in body["actions"]),
+        *(f"suite ({s['owner']}, {s['due'] or 'sans date'}) : {s['action']}" for s in body["next_steps"]),
+        *(f"consentement : {e['kind']} (segment {e['segment']})" for e in body["consent_events"]),
+        f"montants : {', '.join(f'{a:g} €' for a in entities['amounts_eur']) or '-'}",
+        f"dates : {', '.join(entities['dates']) or '-'} ; heures : {', '.join(entities['times']) or '-'}",
+        f"références : {', '.join(entities['references']) or '-'}",
+        "annonce d'ouverture : "
+        + ", ".join(f"{k}={'oui' if v else 'non'}" for k, v in body["opening_disclosure"].items()),
+    ]
+    return "\n".join(lines)
+
+
+def cmd_eval_summaries(ctx: Context) -> int:
+    from desktop.core.assist.eval_summaries import evaluate
+
+    args = ctx.args
+    directory = Path(args.dir).expanduser()
+    classifier = build_classifier(ctx, args.classifier, args.prototypes)
+    report = evaluate(directory, classifier, _summary_detector(ctx), patterns=ctx.policy().data.redaction.patterns)
     ctx.emit(report.to_json(), report.to_text())
     return 0

@@ -420,6 +420,8 @@ def times(text: str) -> list[str]:
         before = tokens[number.first - 1].word if number.first else ""
         if before in _DURATION:
             continue
+        if number.value == 1 and number.spoken and before not in ("a", "vers", "avant", "apres", "jusqu", "des"):
+            continue  # « un jour et une heure précis »: « une heure » is a time only after « à », « vers »…
         hour, minute = int(number.value), 0
         j = i + 1
         after = by_first.get(j)
@@ -524,6 +526,7 @@ _FUTURE_IRREGULAR = {
 }  # fmt: skip
 _FUTURE_SUFFIX = re.compile(r"^[a-z]{3,}(?:erai|eras|era|erons|erez|eront)$")
 _NEAR = {"vais", "va", "allons", "allez", "vont"}
+_CLITICS = {"vous", "le", "la", "les", "l", "lui", "leur", "me", "m", "te", "t", "nous", "en", "y", "se", "s"}
 _TRIVIAL = {"raccrocher", "regarder", "verifier", "voir", "couper", "ecouter", "arreter", "etre", "devoir", "avoir"}
 #: Present-tense verbs of sending: « je vous envoie » is done after the call, the same day.
 _SEND = {"envoie", "envoyer", "enverrai", "enverra", "enverrons", "recevoir", "recevrez", "recevra", "transmets"}
@@ -571,9 +574,9 @@ def is_future(words: Sequence[str]) -> bool:
         if word in _FUTURE_IRREGULAR or _FUTURE_SUFFIX.match(word):
             return True
         if word in _NEAR:
-            for nxt in words[k + 1 : k + 4]:
-                if re.fullmatch(r"[a-z]+(?:er|ir|re|oir)", nxt) and nxt not in _TRIVIAL:
-                    return True
+            rest = [w for w in words[k + 1 : k + 4] if w not in _CLITICS]
+            if rest and re.fullmatch(r"[a-z]+(?:er|ir|re|oir)", rest[0]) and rest[0] not in _TRIVIAL:
+                return True
     return False
 
 
@@ -594,7 +597,12 @@ def commitment(sentence: Sentence, started_at: dt.datetime) -> Commitment | None
     owner: Owner | None = None
     if sentence.speaker == "customer":
         first_person = re.search(r"\b(je|j|faut que j|il faut que je)\b", flat) is not None
-        if first_person and (future or upcoming or any(cue in flat for cue in _NOW) or "faut que" in flat):
+        negative = re.search(r"\b(pas|plus|jamais|rien)\b", flat) is not None
+        if (
+            first_person
+            and not negative
+            and (future or upcoming or any(cue in flat for cue in _NOW) or "faut que" in flat)
+        ):
             owner = "customer"
     else:
         lead = next((w for w in words if w not in ("alors", "donc", "et", "bon", "bien", "tres", "simplement")), "")

@@ -716,15 +716,21 @@ class SummaryDraft:
                 pick = max(range(len(rows)), key=lambda i: best[i][1] if best[i][0] == "offer" else -1.0 + best[i][1])
                 return f"{frame} : « {_clean(sentences[rows[pick]].text)} »"
             return f"{frame}."
-        options = [
-            (score, row)
-            for (intent, score), row in zip(intents, customer_rows, strict=True)
-            if intent in SERVICE_INTENTS and self.quotable(sentences[row].text) and len(sentences[row].text) > 12
-        ]
-        if options:
-            _, row = max(options)
-            label = _INTENT_LABELS[intents[customer_rows.index(row)][0]]
-            return f"Appel entrant ({label}) : « {_clean(sentences[row].text)} »"
+        # the customer says why they call early: their first turns' sentences, then the whole call
+        early = sorted({sentences[r].segment for r in customer_rows})[:3]
+        for allowed in (set(early), None):
+            options = [
+                (score, row)
+                for (intent, score), row in zip(intents, customer_rows, strict=True)
+                if intent in SERVICE_INTENTS
+                and (allowed is None or sentences[row].segment in allowed)
+                and self.quotable(sentences[row].text)
+                and len(sentences[row].text.split()) >= 4
+            ]
+            if options:
+                _, row = max(options)
+                label = _INTENT_LABELS[intents[customer_rows.index(row)][0]]
+                return f"Appel entrant ({label}) : « {_clean(sentences[row].text)} »"
         first = next(
             (
                 sentences[r].text
