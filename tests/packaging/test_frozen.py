@@ -8,12 +8,14 @@ the ``agent-assist`` executable made earlier in the same CI run. The Debian pack
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -23,9 +25,19 @@ REUSE_ENV = "AGENT_ASSIST_FROZEN_BUILD"
 
 pytestmark = pytest.mark.slow
 
-sys.path.insert(0, str(PACKAGING))
-import build_deb  # noqa: E402
-import smoke_test  # noqa: E402
+
+def _load(name: str) -> ModuleType:
+    """A script of packaging/ as a module (not through sys.path: packaging/build.py would shadow PyPA's build)."""
+    spec = importlib.util.spec_from_file_location(f"packaging_{name}", PACKAGING / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
+
+
+build_deb = _load("build_deb")
+smoke_test = _load("smoke_test")
 
 
 @pytest.fixture(scope="session")
