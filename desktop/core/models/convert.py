@@ -15,6 +15,7 @@ check refuses the install (nothing is put in place).
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -87,13 +88,13 @@ def _engine_vectors(source: Path, texts: Sequence[str]) -> Vectors | None:
 
 
 def _transformers_vectors(folder: Path, texts: Sequence[str]) -> Vectors | None:
-    try:
-        import torch
-        import transformers
+    try:  # optional (the [models] extra): imported by name so that type checking does not depend on it
+        torch: Any = importlib.import_module("torch")
+        transformers: Any = importlib.import_module("transformers")
     except ImportError:
         log.info("e5-small: torch/transformers not installed: transformers folder not loaded for the check")
         return None
-    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # no progress bar in the output
+    transformers.utils.logging.disable_progress_bar()  # no progress bar in the output
     tokenizer: Any = transformers.AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     model: Any = transformers.XLMRobertaModel.from_pretrained(
         str(folder), add_pooling_layer=False, local_files_only=True
