@@ -33,7 +33,6 @@ from tests.unit.ui.conftest import Shots
 CRM = Crm(connector="tryton", endpoint="http://127.0.0.1:1/crm", push_interval_s=3600, pull_interval_s=3600)
 REFUSAL = "400: the value +33612345678 is not valid for field Direction."
 DIGITS = re.compile(r"\d{6,}")
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 
 
 def status(**values: object) -> SyncStatus:
@@ -202,9 +201,6 @@ def test_a_refused_entry_is_shown_then_retried_from_the_keyboard(
         assert dialog.selected_ids() == [row.data(0, Qt.ItemDataRole.UserRole)]
         assert "Direction" in dialog.message_label.text() and dialog.state_label.text() == "CRM : 1 refusé"
         shots(dialog, "view")
-        if SCREENSHOTS.is_dir() and shots.folder != SCREENSHOTS:
-            dialog.grab().save(str(SCREENSHOTS / "sync-view.png"))
-            window.grab().save(str(SCREENSHOTS / "sync-notice.png"))
 
         # The CRM's administrator fixed the cause; Entrée on the list retries the selected entry, pushed at once.
         fake.reject.clear()
