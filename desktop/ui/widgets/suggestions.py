@@ -1,10 +1,16 @@
 """Suggested replies for the customer's last turn, best first: a click, Enter or Ctrl+1..3 copies one to the
 clipboard for the agent to read or paste.
 
+With a generator attached (:meth:`SuggestionList.attach_generation`), the model's adaptation of the top reply
+streams into a row right under it, marked as a variant of that approved reply (which stays shown): Échap stops
+it, a click, Enter or Ctrl+0 copies it once it is complete.
+
 Signals:
 - ``suggestion_copied(suggestion)``: the agent copied it (to the clipboard already).
 - ``suggestion_used(source, accepted)``: the verdict on a suggestion, once each: accepted when copied, ignored
-  when replaced (by new suggestions or a new call) without having been copied.
+  when replaced (by new suggestions or a new call) without having been copied. For a variant, ``source`` is
+  ``model:<name> from playbook:<id>``.
+- ``adaptation_copied(adaptation)``: the agent copied the variant.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import re
 from collections.abc import Mapping
 
 from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QPainter, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QKeySequence, QPainter, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -28,10 +34,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.assist.generator import Adaptation
 from desktop.core.assist.playbook import Suggestion
+from desktop.services.generation import GenerationService
 
 # Suggestions that get a Ctrl+N shortcut.
 SHORTCUT_COUNT = 3
+#: Copies the model's variant of the top reply (the digit before 1).
+VARIANT_SHORTCUT = "Ctrl+0"
+#: The list row holding the variant, under the top suggestion.
+VARIANT_ROW = 1
+_VARIANT = "variant"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # How a consent was collected, as said to the customer in the (French) playbook's replies.
 REPLY_METHOD_WORDS = {
@@ -116,12 +129,20 @@ class SuggestionDelegate(QStyledItemDelegate):
 class SuggestionList(QFrame):
     suggestion_copied = Signal(object)
     suggestion_used = Signal(str, bool)
+    adaptation_copied = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("SuggestionList")
         self._suggestions: list[Suggestion] = []
         self._copied: set[int] = set()
+        self._generation: GenerationService | None = None
+        # The variant on screen: the request it comes from, its text so far, and where it stands.
+        self._variant_request: int | None = None
+        self._variant_text = ""
+        self._variant_state: str | None = None  # "streaming", "done", "cancelled"
+        self._adaptation: Adaptation | None = None
+        self._variant_copied = False
         self.title = QLabel(self)
         self.title.setObjectName("SectionTitle")
         self.list = QListWidget(self)
@@ -140,11 +161,150 @@ class SuggestionList(QFrame):
         layout.setSpacing(2)
         layout.addWidget(self.title)
         layout.addWidget(self.list, 1)
+        # Window-wide but enabled only while a variant streams; pressed together with the panel's own Échap (a
+        # detected withdrawal on screen) it stops the variant first: the withdrawal prompt is never dismissed by it.
+        self.stop_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        self.stop_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        self.stop_shortcut.setEnabled(False)
+        self.stop_shortcut.activated.connect(self.cancel_adaptation)
+        self.stop_shortcut.activatedAmbiguously.connect(self.cancel_adaptation)
+        self.copy_variant_shortcut = QShortcut(QKeySequence(VARIANT_SHORTCUT), self)
+        self.copy_variant_shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        self.copy_variant_shortcut.activated.connect(self.copy_adaptation)
         self.retranslate()
 
+    # -- the model's variant -------------------------------------------------------------------------------------
+
+    def attach_generation(self, service: GenerationService) -> None:
+        """Show the adaptations of ``service`` followed with :meth:`follow_adaptation` under the top suggestion."""
+        self._generation = service
+        service.token_generated.connect(self._on_generation_token_generated)
+        service.generation_finished.connect(self._on_generation_finished)
+        service.generation_cancelled.connect(self._on_generation_cancelled)
+        service.generation_failed.connect(self._on_generation_failed)
+        self.retranslate()
+
+    def follow_adaptation(self, request_id: int) -> None:
+        """Stream request ``request_id`` (what :meth:`GenerationService.adapt` returned for the top suggestion now
+        shown) into the variant row; a variant shown before is replaced."""
+        self._drop_variant()
+        self._variant_request = request_id
+        self._variant_state = "streaming"
+        self.stop_shortcut.setEnabled(True)
+        self._render()
+
+    def adaptation(self) -> Adaptation | None:
+        """The complete variant on screen (None while it streams, after Échap, or without one)."""
+        return self._adaptation if self._variant_state == "done" else None
+
+    def variant_text(self) -> str:
+        """The variant's text on screen so far (empty without one)."""
+        return self._variant_text
+
+    def cancel_adaptation(self) -> None:
+        """Stop the variant that streams (Échap): what it wrote stays shown, marked as stopped, and is not copyable."""
+        if self._variant_state != "streaming":
+            return
+        if self._generation is not None:
+            self._generation.cancel()
+        self._variant_state = "cancelled"
+        self.stop_shortcut.setEnabled(False)
+        self._render()
+
+    def copy_adaptation(self) -> Adaptation | None:
+        """Copy the complete variant to the clipboard (Ctrl+0); None while it streams or without one."""
+        adaptation = self.adaptation()
+        if adaptation is None:
+            return None
+        QGuiApplication.clipboard().setText(adaptation.text)
+        if not self._variant_copied:
+            self._variant_copied = True
+            self.suggestion_used.emit(adaptation.provenance, True)
+        self._render()
+        self.list.setCurrentRow(VARIANT_ROW)
+        self.adaptation_copied.emit(adaptation)
+        return adaptation
+
+    def _drop_variant(self) -> None:
+        """Forget the variant on screen (stopping it if it streams); a complete one never copied counts as ignored."""
+        if self._variant_state == "streaming" and self._generation is not None:
+            self._generation.cancel()
+        if self._adaptation is not None and self._variant_state == "done" and not self._variant_copied:
+            self.suggestion_used.emit(self._adaptation.provenance, False)
+        self._variant_request = None
+        self._variant_text = ""
+        self._variant_state = None
+        self._adaptation = None
+        self._variant_copied = False
+        self.stop_shortcut.setEnabled(False)
+
+    def _on_generation_token_generated(self, _session: object, request_id: int, text: str) -> None:
+        if request_id == self._variant_request and self._variant_state == "streaming":
+            self._variant_text += text
+            self._render_variant()
+
+    def _on_generation_finished(self, _session: object, request_id: int, adaptation: Adaptation) -> None:
+        if request_id == self._variant_request and self._variant_state == "streaming":
+            self._adaptation = adaptation
+            self._variant_text = adaptation.text
+            self._variant_state = "done"
+            self.stop_shortcut.setEnabled(False)
+            self._render()
+
+    def _on_generation_cancelled(self, _session: object, request_id: int, _partial: str) -> None:
+        if request_id == self._variant_request and self._variant_state == "streaming":
+            self._variant_state = "cancelled"
+            self.stop_shortcut.setEnabled(False)
+            self._render()
+
+    def _on_generation_failed(self, _session: object, request_id: int, _message: str) -> None:
+        if request_id == self._variant_request:  # the message is logged by the service; the agent loses nothing
+            self._drop_variant()
+            self._render()
+
+    def _has_variant_row(self) -> bool:
+        return (
+            bool(self._suggestions)
+            and self._variant_state is not None
+            and (self._variant_state != "cancelled" or bool(self._variant_text))
+        )
+
+    def _row(self, index: int) -> int:
+        """The list row of suggestion ``index`` (the variant row sits right under the first)."""
+        return index + 1 if index >= VARIANT_ROW and self._has_variant_row() else index
+
+    def _render_variant(self) -> None:
+        item = self.list.item(VARIANT_ROW) if self._has_variant_row() else None
+        if item is None or item.data(Qt.ItemDataRole.UserRole) != _VARIANT:
+            self._render()
+            return
+        model = (
+            self._adaptation.model if self._adaptation else (self._generation.model_name if self._generation else "")
+        )
+        header = self.tr("↳ Ctrl+0 · Variante adaptée ({model})").format(model=model)
+        if self._variant_state == "streaming":
+            header += self.tr(" · en cours… (Échap pour arrêter)")
+        elif self._variant_state == "cancelled":
+            header += self.tr(" · arrêtée")
+        elif self._adaptation is not None and self._adaptation.problems:
+            header += self.tr(" · à vérifier : {problems}").format(problems="; ".join(self._adaptation.problems))
+        if self._variant_copied:
+            header += self.tr(" · copiée ✓")
+        item.setText(f"{header}\n{self._variant_text.strip() or '…'}")
+        top = self._suggestions[0]
+        item.setToolTip(
+            self.tr("Adaptée par le modèle de la réponse approuvée {source}, qui reste affichée au-dessus.").format(
+                source=top.source
+            )
+        )
+        # The row grows as the text streams in: lay the (few) rows out again.
+        self.list.doItemsLayout()
+
     def set_suggestions(self, suggestions: list[Suggestion]) -> None:
-        """Show new suggestions; those shown before and never copied are recorded as ignored."""
+        """Show new suggestions; those shown before and never copied are recorded as ignored. A variant of the
+        previous top reply goes too (follow the new one's with :meth:`follow_adaptation`)."""
         self._flush_ignored()
+        self._drop_variant()
         self._suggestions = list(suggestions)
         self._copied = set()
         self._render()
@@ -164,7 +324,7 @@ class SuggestionList(QFrame):
         if index not in self._copied:
             self._copied.add(index)
             self.suggestion_used.emit(suggestion.source, True)
-        self.list.setCurrentRow(index)
+        self.list.setCurrentRow(self._row(index))
         self._render_item(index)
         self.suggestion_copied.emit(suggestion)
         return suggestion
@@ -186,7 +346,10 @@ class SuggestionList(QFrame):
         return words.get(category, category)
 
     def retranslate(self) -> None:
-        self.title.setText(self.tr("Réponses suggérées · clic ou Ctrl+1…3 pour copier"))
+        if self._generation is not None:
+            self.title.setText(self.tr("Réponses suggérées · clic ou Ctrl+1…3 pour copier, Ctrl+0 la variante"))
+        else:
+            self.title.setText(self.tr("Réponses suggérées · clic ou Ctrl+1…3 pour copier"))
         self.list.setAccessibleName(self.tr("Réponses suggérées"))
         self._render()
 
@@ -208,11 +371,21 @@ class SuggestionList(QFrame):
             self.list.addItem(placeholder)
             return
         for index in range(len(self._suggestions)):
+            if index == VARIANT_ROW and self._has_variant_row():
+                self._add_variant_item()
             self.list.addItem(QListWidgetItem())
             self._render_item(index)
+        if len(self._suggestions) == VARIANT_ROW and self._has_variant_row():
+            self._add_variant_item()
+
+    def _add_variant_item(self) -> None:
+        item = QListWidgetItem()
+        item.setData(Qt.ItemDataRole.UserRole, _VARIANT)
+        self.list.addItem(item)
+        self._render_variant()
 
     def _render_item(self, index: int) -> None:
-        item = self.list.item(index)
+        item = self.list.item(self._row(index))
         if item is None:
             return
         suggestion = self._suggestions[index]
@@ -224,5 +397,7 @@ class SuggestionList(QFrame):
 
     def _on_item_clicked(self, item: QListWidgetItem) -> None:
         index = item.data(Qt.ItemDataRole.UserRole)
-        if isinstance(index, int):
+        if index == _VARIANT:
+            self.copy_adaptation()
+        elif isinstance(index, int):
             self.copy(index)
