@@ -26,7 +26,7 @@ Owner = Literal["agent", "company", "customer"]
 
 # -- tokens ---------------------------------------------------------------------------------------------------
 
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_]+|€", re.UNICODE)
+_TOKEN = re.compile(r"[0-9]+(?:[.,][0-9]+)?|[^\W\d_]+|€", re.UNICODE)
 
 
 def fold(text: str) -> str:
@@ -43,7 +43,7 @@ class Token:
 
     @property
     def is_figure(self) -> bool:
-        return self.word[0].isdigit()
+        return self.word[0] in "0123456789"
 
 
 def tokenize(text: str) -> list[Token]:
@@ -397,6 +397,13 @@ def dates(text: str, started_at: dt.datetime) -> list[dt.date]:
 
 # -- times ----------------------------------------------------------------------------------------------------
 
+#: A spoken « N heures » is a time of day after one of these (« à dix heures », « samedi dix heures »)...
+_TIME_BEFORE = {
+    "a", "vers", "avant", "apres", "jusqu", "des", "entre", "de", "partir", "pour", "demain", "hier", "soir",
+    "matin", "midi", "aujourd", "hui", "ou",
+}  # fmt: skip
+#: ... or before one of these (« dix heures précises »).
+_TIME_AFTER = {"precises", "precise", "pile", "du", "ce", "demain"}
 #: Before « N heures », these make it a duration, not a time of day.
 _DURATION = {"pendant", "dans", "en", "durant", "valable", "sous", "depuis", "toutes", "les"}
 
@@ -420,8 +427,13 @@ def times(text: str) -> list[str]:
         before = tokens[number.first - 1].word if number.first else ""
         if before in _DURATION:
             continue
-        if number.value == 1 and number.spoken and before not in ("a", "vers", "avant", "apres", "jusqu", "des"):
-            continue  # « un jour et une heure précis »: « une heure » is a time only after « à », « vers »…
+        after_marker = tokens[i + 1].word if i + 1 < len(tokens) else ""
+        between = before == "et" and any(t.word == "entre" for t in tokens[max(0, number.first - 8) : number.first])
+        anchored = (
+            between or before in _TIME_BEFORE or before in WEEKDAYS or before in MONTHS or after_marker in _TIME_AFTER
+        )
+        if number.spoken and not anchored:
+            continue  # « ça prend deux heures », « un jour et une heure précis »: durations, not times of day
         hour, minute = int(number.value), 0
         j = i + 1
         after = by_first.get(j)
@@ -443,6 +455,7 @@ def times(text: str) -> list[str]:
 
 _PREFIXED_REF = re.compile(r"\b[A-Z]{2,5}(?:[ -]?\d{2,})(?:[ -]\d{2,})*\b")
 _DIGIT_REF = re.compile(r"(?<![\d,.])\d{2,}(?:[ .-]\d{2,})+(?![\d,])|(?<![\d,.])\d{6,}(?![\d,])")
+_DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}")
 #: Words that announce a customer, contract, ticket or proof number (in the turn or the agent's question before).
 REFERENCE_CUES = (
     "numero client", "numero de client", "reference", "dossier", "contrat", "commande", "ticket", "reclamation",
@@ -464,7 +477,7 @@ def references(text: str, context: str = "") -> list[str]:
         for m in _DIGIT_REF.finditer(text):
             value = m.group()
             digits = re.sub(r"\D", "", value)
-            if len(digits) < 6 or _phone_like(digits) or _inside(m, found, text):
+            if len(digits) < 6 or _phone_like(digits) or _inside(m, found, text) or _DATE_LIKE.fullmatch(value):
                 continue
             found.append(value)
     return _unique(found)

@@ -1,0 +1,352 @@
+"""The extractive summary engine on the labelled calls and on small made-up calls: rules, classification (the
+lexical stand-in; the real embedder is in tests/integration/test_summaries.py), incremental drafting, what is never
+quoted, and the generator seam (facts checked against the transcript)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from desktop.core.assist.extract import Turn
+from desktop.core.assist.phrases import PhraseDetector
+from desktop.core.assist.summarize import (
+    DETECTION_KINDS,
+    CallInfo,
+    Classifier,
+    Prose,
+    SummaryDraft,
+    apply_prose,
+    draft_summary,
+    facts_supported,
+    load_prototypes,
+    read_corpus_call,
+)
+from desktop.core.assist.summary import Summary, parse_summary
+from desktop.core.consent.policy import load_policy
+from desktop.core.errors import InputError
+
+CALLS = Path(__file__).resolve().parents[3] / "data" / "calls"
+STARTED = dt.datetime(2026, 11, 24, 11, 5, tzinfo=dt.timezone(dt.timedelta(hours=1)))  # a Tuesday
+INBOUND = CallInfo("inbound", "service", "ACME Énergie SAS")
+OUTBOUND = CallInfo("outbound", "prospection", "ACME Énergie SAS")
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return Classifier(load_prototypes())
+
+
+@pytest.fixture(scope="module")
+def detector() -> PhraseDetector:
+    phrases = load_policy().data.phrases
+    return PhraseDetector({kind: getattr(phrases, kind) for kind in DETECTION_KINDS})
+
+
+def _turns(*lines: str) -> list[Turn]:
+    """« A: … » agent, « C: … » customer, 10 s apart."""
+    return [Turn("agent" if line[0] == "A" else "customer", line[3:], start=10.0 * k) for k, line in enumerate(lines)]
+
+
+def _corpus(name: str) -> dict:
+    return json.loads((CALLS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def _draft(name: str, classifier: Classifier, detector: PhraseDetector) -> Summary:
+    call = read_corpus_call(_corpus(name), name)
+    return draft_summary(
+        call.call, call.segments, None, started_at=call.started_at, classifier=classifier, detector=detector
+    )
+
+
+def test_every_corpus_draft_is_a_valid_summary_and_leaks_nothing(classifier: Classifier, detector) -> None:
+    for path in sorted(CALLS.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        summary = _draft(path.stem, classifier, detector)
+        body = summary.to_json()
+        assert parse_summary(json.loads(json.dumps(body))) == summary  # stored and synced as JSON
+        assert body["generated_by"] == {"method": "extractive", "model": None}
+        dumped = json.dumps(body, ensure_ascii=False)
+        for secret in data["labels"]["must_not_appear_in_summary"]:
+            assert secret not in dumped, (path.name, secret)
+
+
+def test_a_card_read_aloud_never_reaches_the_summary_even_unredacted(classifier: Classifier) -> None:
+    turns = _turns(
+        "A: Je vous envoie le lien de paiement.",
+        "C: Alors c'est 4970 1012 3456 7893, et mon IBAN FR76 3000 6000 0112 3456 7890 189.",
+    )
+    body = json.dumps(
+        draft_summary(INBOUND, turns, None, started_at=STARTED, classifier=classifier).to_json(), ensure_ascii=False
+    )
+    for secret in ("4970", "7893", "FR76", "0112", "7890 189"):
+        assert secret not in body
+    assert "coordonnées bancaires" in body  # the interruption is an action of the call
+
+
+def test_sensitive_sentences_are_never_quoted(classifier: Classifier) -> None:
+    turns = _turns(
+        "A: Bonjour, je vous écoute.",
+        "C: Ma mère est cardiaque et la téléalarme ne marche plus, j'ai plus internet depuis hier.",
+        "C: Mon email c'est jean point dupont arobase example point com, j'ai une panne de box depuis hier.",
+        "C: Je n'ai plus internet du tout, la box est en panne.",
+    )
+    summary = draft_summary(INBOUND, turns, None, started_at=STARTED, classifier=classifier)
+    dumped = json.dumps(summary.to_json(), ensure_ascii=False)
+    assert "cardiaque" not in dumped and "arobase" not in dumped
+    assert "Je n'ai plus internet du tout" in summary.reason
+
+
+def test_withdrawal_detected_without_a_session_gives_do_not_call(classifier: Classifier, detector) -> None:
+    summary = _draft("call-04", classifier, detector)
+    assert summary.disposition == "do_not_call"
+    assert [(e.kind, e.segment) for e in summary.consent_events] == [("proof_requested", 4), ("withdrawal", 9)]
+    assert summary.resolution == "not_applicable"
+
+
+def test_the_sessions_confirmed_events_are_the_truth_for_withdrawals(classifier: Classifier, detector) -> None:
+    call = read_corpus_call(_corpus("call-04"), "call-04")
+    at = call.started_at + dt.timedelta(minutes=2)
+    confirmed = [{"kind": "withdrawal", "at": at.isoformat(), "segment": 9}]
+    summary = draft_summary(
+        call.call, call.segments, confirmed, started_at=call.started_at, classifier=classifier, detector=detector
+    )
+    withdrawals = [e for e in summary.consent_events if e.kind == "withdrawal"]
+    assert len(withdrawals) == 1 and withdrawals[0].at == at
+    # the agent dismissed the prompt: a session without the event keeps the call out of do_not_call
+    dismissed = draft_summary(
+        call.call, call.segments, [], started_at=call.started_at, classifier=classifier, detector=detector
+    )
+    assert "withdrawal" not in {e.kind for e in dismissed.consent_events}
+    assert dismissed.disposition != "do_not_call"
+
+
+def test_callback_agreed_at_a_precise_time_is_consent_given(classifier: Classifier, detector) -> None:
+    summary = _draft("call-07", classifier, detector)
+    assert [(e.kind, e.segment) for e in summary.consent_events] == [("consent_given", 15)]
+    assert summary.disposition == "callback_scheduled" and summary.resolution == "partial"
+    assert {s.due for s in summary.next_steps if s.due} == {dt.date(2026, 11, 28)}
+
+
+def test_a_callback_proposed_but_not_accepted_is_no_consent(classifier: Classifier) -> None:
+    turns = _turns(
+        "C: Je voudrais résilier mon abonnement.",
+        "A: Je vous propose un rappel jeudi 26 novembre à dix heures ?",
+        "C: Non, ne me rappelez pas, je veux juste résilier.",
+    )
+    summary = draft_summary(INBOUND, turns, None, started_at=STARTED, classifier=classifier)
+    assert "consent_given" not in {e.kind for e in summary.consent_events}
+    assert summary.disposition != "callback_scheduled"
+
+
+def test_a_visit_booked_and_accepted_is_an_appointment(classifier: Classifier, detector) -> None:
+    summary = _draft("call-01", classifier, detector)
+    assert summary.disposition == "appointment_set" and summary.resolution == "partial"
+    assert summary.entities.references == ["FT 30 58 21 47", "INC 784 512"]
+    assert summary.entities.amounts_eur == [79.0]
+    assert "Appel entrant" in summary.reason and "internet" in summary.reason
+
+
+def test_an_offer_call_is_not_applicable_and_a_sale_is_classified(classifier: Classifier, detector) -> None:
+    summary = _draft("call-06", classifier, detector)
+    assert summary.disposition == "sale" and summary.resolution == "not_applicable"
+    assert summary.opening_disclosure.model_dump() == {
+        "identity": True, "on_behalf_of": False, "commercial_nature": True, "recording_notice": False,
+    }  # fmt: skip
+    assert {s.due for s in summary.next_steps if s.due} == {dt.date(2026, 12, 1), dt.date(2026, 12, 3)}
+
+
+def test_inbound_calls_have_no_opening_checklist(classifier: Classifier) -> None:
+    turns = _turns("A: ACME Énergie, Youssef, cet appel est enregistré.", "C: J'ai été prélevée deux fois.")
+    summary = draft_summary(INBOUND, turns, None, started_at=STARTED, classifier=classifier)
+    assert summary.opening_disclosure.model_dump() == dict.fromkeys(
+        ("identity", "on_behalf_of", "commercial_nature", "recording_notice"), False
+    )
+
+
+def test_incremental_drafting_gives_the_same_summary(classifier: Classifier, detector) -> None:
+    call = read_corpus_call(_corpus("call-02"), "call-02")
+    draft = SummaryDraft(call.call, started_at=call.started_at, classifier=classifier, detector=detector)
+    for k, segment in enumerate(call.segments):
+        draft.add(segment)
+        if k % 5 == 0:
+            draft.embed_pending()  # what the worker does between segments
+    once = draft_summary(
+        call.call, call.segments, None, started_at=call.started_at, classifier=classifier, detector=detector
+    )
+    assert draft.finish(None) == once
+    assert draft.embed_pending() == 0  # finish() left nothing to embed
+
+
+# -- the generator seam -------------------------------------------------------------------------------------------
+
+TRANSCRIPT = _turns(
+    "C: J'ai été prélevée deux fois quatre-vingt-sept euros quarante, le cinq et le six novembre.",
+    "A: Votre réclamation porte le numéro RCL-110583. Le virement sera fait mardi prochain, à dix heures.",
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Remboursement de 87,40 € le 1er décembre (réclamation RCL-110583) à 10 h.",
+        "Double prélèvement des 5 et 6 novembre, 87,40 euros.",
+        "Virement mardi prochain.",
+        "Remboursement prévu le 2026-12-01.",
+    ],
+)
+def test_supported_facts(text: str) -> None:
+    assert facts_supported(text, TRANSCRIPT, started_at=STARTED) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "unsupported"),
+    [
+        ("Remboursement de 97,40 €.", ["97.4 €"]),
+        ("Virement le 3 décembre.", ["2026-12-03"]),
+        ("Virement à 14 h 30.", ["14:30"]),
+        ("Réclamation RCL-110584.", ["RCL-110584"]),
+        ("Dossier 4970101234567893.", ["4970101234567893"]),
+        ("Rappel demain, 50 euros offerts.", ["50 €", "2026-11-25"]),
+    ],
+)
+def test_unsupported_facts(text: str, unsupported: list[str]) -> None:
+    assert sorted(facts_supported(text, TRANSCRIPT, started_at=STARTED)) == sorted(unsupported)
+
+
+class FakeWriter:
+    """A generator double: returns the prose it was given, or raises."""
+
+    def __init__(self, prose: Prose | None) -> None:
+        self.prose = prose
+        self.seen: list[tuple[Sequence[Turn], Summary]] = []
+
+    @property
+    def name(self) -> str:
+        return "fake-0.5b"
+
+    def write(self, transcript: Sequence[Turn], draft: Summary) -> Prose:
+        self.seen.append((transcript, draft))
+        if self.prose is None:
+            raise RuntimeError("model crashed")
+        return self.prose
+
+
+def test_prose_with_supported_facts_replaces_the_extractive_text(classifier: Classifier) -> None:
+    writer = FakeWriter(Prose(reason="La cliente conteste un double prélèvement de 87,40 € début novembre."))
+    draft = SummaryDraft(INBOUND, started_at=STARTED, classifier=classifier)
+    for turn in TRANSCRIPT:
+        draft.add(turn)
+    summary = draft.finish(None, prose=writer)
+    assert summary.reason.startswith("La cliente conteste")
+    assert summary.generated_by.model_dump() == {"method": "model", "model": "fake-0.5b"}
+    assert draft.rejected == []
+    transcript, extractive = writer.seen[0]
+    assert [t.text for t in transcript] == [t.text for t in TRANSCRIPT]
+    assert extractive.generated_by.method == "extractive"
+
+
+def test_prose_with_an_invented_fact_is_left_out_and_reported(classifier: Classifier) -> None:
+    extractive = draft_summary(INBOUND, TRANSCRIPT, None, started_at=STARTED, classifier=classifier)
+    prose = Prose(
+        reason="Double prélèvement de 87,40 €, remboursé le 15 décembre.",
+        actions=["Remboursement lancé."],
+        next_step_actions=["Virer 120 € à la cliente."] + [None] * (len(extractive.next_steps) - 1),
+    )
+    summary, rejected = apply_prose(extractive, prose, TRANSCRIPT, started_at=STARTED, model="m")
+    assert summary.reason == extractive.reason  # the invented date keeps the extractive reason
+    assert summary.actions == ["Remboursement lancé."]
+    assert summary.next_steps == extractive.next_steps
+    assert [(r.field, r.unsupported) for r in rejected] == [
+        ("reason", ("2026-12-15",)),
+        ("next_steps[0].action", ("120 €",)),
+    ]
+    assert summary.generated_by.method == "model"
+
+
+def test_prose_is_redacted_again(classifier: Classifier) -> None:
+    extractive = draft_summary(INBOUND, TRANSCRIPT, None, started_at=STARTED, classifier=classifier)
+    prose = Prose(reason="Carte 4970 1012 3456 7893 lue au téléphone.")
+    summary, rejected = apply_prose(extractive, prose, TRANSCRIPT, started_at=STARTED, model="m")
+    assert "4970" not in summary.reason and rejected == []
+
+
+def test_a_failing_generator_leaves_the_extractive_draft(classifier: Classifier, caplog) -> None:
+    draft = SummaryDraft(INBOUND, started_at=STARTED, classifier=classifier)
+    for turn in TRANSCRIPT:
+        draft.add(turn)
+    with caplog.at_level("WARNING"):
+        summary = draft.finish(None, prose=FakeWriter(None))
+    assert summary.generated_by.method == "extractive"
+    assert "extractive draft kept" in caplog.text
+    assert "RuntimeError" in caplog.text and "crashed" not in caplog.text  # no model output in the logs
+
+
+# -- inputs ---------------------------------------------------------------------------------------------------
+
+
+def test_prototypes_are_validated_at_load(tmp_path: Path) -> None:
+    good = load_prototypes()
+    data = good.model_dump()
+    del data["disposition"]["sale"]
+    bad = tmp_path / "p.toml"
+    bad.write_text(_toml(data), encoding="utf-8")
+    with pytest.raises(InputError, match=r"p\.toml.*disposition.*'sale' is missing"):
+        load_prototypes(bad)
+    data["disposition"]["sale"] = ["on prend"]
+    data["disposition"]["bought"] = ["on prend"]
+    bad.write_text(_toml(data), encoding="utf-8")
+    with pytest.raises(InputError, match="unknown disposition class 'bought'"):
+        load_prototypes(bad)
+
+
+def _toml(data: dict) -> str:
+    lines = [f"version = {data['version']}"]
+    for table in ("disposition", "intent", "resolution", "sensitive"):
+        lines.append(f"[{table}]")
+        lines += [f"{name} = {json.dumps(list(phrases), ensure_ascii=False)}" for name, phrases in data[table].items()]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ([], "a call is a JSON object"),
+        ({"segments": []}, "call: missing"),
+        ({"call": {"direction": "inbound", "purpose": "service", "professional": "X"}}, "call.started_at"),
+        (
+            {"call": {"direction": "inbound", "purpose": "service", "professional": "X", "started_at": "hier"}},
+            "not an ISO 8601",
+        ),
+        (
+            {
+                "call": {
+                    "direction": "inbound",
+                    "purpose": "service",
+                    "professional": "X",
+                    "started_at": "2026-11-24T10:00:00",
+                },
+                "segments": [],
+            },
+            "UTC offset",
+        ),
+        (
+            {
+                "call": {
+                    "direction": "inbound",
+                    "purpose": "service",
+                    "professional": "X",
+                    "started_at": "2026-11-24T10:00:00+01:00",
+                },
+                "segments": [{"speaker": "bot", "text": "x"}],
+            },
+            r"segments\[0\]",
+        ),
+    ],
+)
+def test_malformed_calls_name_the_key(data: object, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        read_corpus_call(data, "f.json")
