@@ -1460,82 +1460,118 @@
 <context>
     <name>SuggestionList</name>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="174"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="284"/>
+        <source>↳ Ctrl+0 · Variante adaptée ({model})</source>
+        <extracomment>Copies the model&apos;s variant of the top reply (the digit before 1). The list row holding the variant, under the top suggestion.</extracomment>
+        <translation>↳ Ctrl+0 · Adapted variant ({model})</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="286"/>
+        <source> · en cours… (Échap pour arrêter)</source>
+        <translation> · in progress… (Esc to stop)</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="288"/>
+        <source> · arrêtée</source>
+        <translation> · stopped</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="290"/>
+        <source> · à vérifier : {problems}</source>
+        <translation> · to check: {problems}</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="292"/>
+        <source> · copiée ✓</source>
+        <translation> · copied ✓</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="296"/>
+        <source>Adaptée par le modèle de la réponse approuvée {source}, qui reste affichée au-dessus.</source>
+        <translation>Adapted by the model from the approved reply {source}, which stays shown above.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="334"/>
         <source>Présentation</source>
         <translation>Introduction</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="175"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="335"/>
         <source>Prendre acte du retrait</source>
         <translation>Acknowledge the withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="176"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="336"/>
         <source>Objection prix</source>
         <translation>Price objection</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="177"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="337"/>
         <source>Pas le temps</source>
         <translation>No time</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="178"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="338"/>
         <source>Origine du consentement</source>
         <translation>Where the consent comes from</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="179"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="339"/>
         <source>Litige facture</source>
         <translation>Billing dispute</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="180"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="340"/>
         <source>Problème technique</source>
         <translation>Technical issue</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="181"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="341"/>
         <source>Demande de résiliation</source>
         <translation>Cancellation request</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="182"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="342"/>
         <source>Sécurité carte bancaire</source>
         <translation>Card payment safety</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="183"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="343"/>
         <source>Refus d&apos;enregistrement</source>
         <translation>Recording refused</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="184"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="344"/>
         <source>Conclusion</source>
         <translation>Closing</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="189"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="350"/>
+        <source>Réponses suggérées · clic ou Ctrl+1…3 pour copier, Ctrl+0 la variante</source>
+        <translation>Suggested replies · click or Ctrl+1…3 to copy, Ctrl+0 the variant</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="352"/>
         <source>Réponses suggérées · clic ou Ctrl+1…3 pour copier</source>
         <translation>Suggested replies · click or Ctrl+1…3 to copy</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="190"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="353"/>
         <source>Réponses suggérées</source>
         <translation>Suggested replies</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="206"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="369"/>
         <source>Aucune suggestion pour l&apos;instant.</source>
         <translation>No suggestion yet.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="220"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="393"/>
         <source> · copié ✓</source>
         <translation> · copied ✓</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="222"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="395"/>
         <source>Source : {source}</source>
         <translation>Source: {source}</translation>
     </message>
@@ -1646,87 +1682,87 @@
 <context>
     <name>SyncDialog</name>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="387"/>
+        <location filename="../../desktop/ui/sync_view.py" line="398"/>
         <source>Synchronisation avec le CRM</source>
         <translation>Synchronisation with the CRM</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="390"/>
+        <location filename="../../desktop/ui/sync_view.py" line="401"/>
         <source>Le CRM a refusé ces entrées : elles restent sur ce poste et ne sont pas renvoyées seules. Faites corriger la cause indiquée par le CRM, puis réessayez.</source>
         <translation>The CRM refused these entries: they stay on this workstation and are not sent again by themselves. Have the cause given by the CRM fixed, then retry.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="394"/>
+        <location filename="../../desktop/ui/sync_view.py" line="405"/>
         <source>N°</source>
         <translation>No.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="394"/>
+        <location filename="../../desktop/ui/sync_view.py" line="405"/>
         <source>Refusé</source>
         <translation>Refused</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="394"/>
+        <location filename="../../desktop/ui/sync_view.py" line="405"/>
         <source>Depuis</source>
         <translation>Since</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="394"/>
+        <location filename="../../desktop/ui/sync_view.py" line="405"/>
         <source>Message du CRM</source>
         <translation>CRM message</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="395"/>
+        <location filename="../../desktop/ui/sync_view.py" line="406"/>
         <source>Entrées refusées par le CRM</source>
         <translation>Entries refused by the CRM</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="396"/>
+        <location filename="../../desktop/ui/sync_view.py" line="407"/>
         <source>Aucune entrée refusée par le CRM.</source>
         <translation>No entry refused by the CRM.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="397"/>
+        <location filename="../../desktop/ui/sync_view.py" line="408"/>
         <source>&amp;Réessayer</source>
         <translation>&amp;Retry</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="398"/>
+        <location filename="../../desktop/ui/sync_view.py" line="409"/>
         <source>Renvoyer les entrées sélectionnées au CRM (Entrée)</source>
         <translation>Send the selected entries to the CRM again (Enter)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="399"/>
+        <location filename="../../desktop/ui/sync_view.py" line="410"/>
         <source>&amp;Tout réessayer</source>
         <translation>Retry &amp;all</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="400"/>
+        <location filename="../../desktop/ui/sync_view.py" line="411"/>
         <source>&amp;Actualiser</source>
         <translation>R&amp;efresh</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="401"/>
+        <location filename="../../desktop/ui/sync_view.py" line="412"/>
         <source>Fermer</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="420"/>
+        <location filename="../../desktop/ui/sync_view.py" line="431"/>
         <source>jamais</source>
         <translation>never</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="422"/>
+        <location filename="../../desktop/ui/sync_view.py" line="433"/>
         <source>Dernier envoi : {push} · dernière réception des consentements : {pull}</source>
         <translation>Last push: {push} · last consent pull: {pull}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="439"/>
+        <location filename="../../desktop/ui/sync_view.py" line="450"/>
         <source>… et {n} autre(s)</source>
         <translation>… and {n} more</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="475"/>
+        <location filename="../../desktop/ui/sync_view.py" line="486"/>
         <source>Message du CRM : {message}</source>
         <translation>CRM message: {message}</translation>
     </message>
@@ -1734,92 +1770,92 @@
 <context>
     <name>SyncNotice</name>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="254"/>
+        <location filename="../../desktop/ui/sync_view.py" line="265"/>
         <source>Voir</source>
         <translation>View</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="255"/>
+        <location filename="../../desktop/ui/sync_view.py" line="266"/>
         <source>Ouvrir la synchronisation ({shortcut})</source>
         <translation>Open the synchronisation ({shortcut})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="256"/>
-        <location filename="../../desktop/ui/sync_view.py" line="257"/>
+        <location filename="../../desktop/ui/sync_view.py" line="267"/>
+        <location filename="../../desktop/ui/sync_view.py" line="268"/>
         <source>Masquer</source>
         <translation>Hide</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="269"/>
-        <source>Le CRM refuse {what} : « {message} »</source>
-        <translation>The CRM refuses {what}: “{message}”</translation>
+        <location filename="../../desktop/ui/sync_view.py" line="280"/>
+        <source>Le CRM refuse {what} : {message}</source>
+        <translation>The CRM refuses {what}: {message}</translation>
     </message>
 </context>
 <context>
     <name>SyncView</name>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="179"/>
+        <location filename="../../desktop/ui/sync_view.py" line="180"/>
         <source>le résumé de l&apos;appel du {time}</source>
         <extracomment>While the CRM is unreachable, the tray&apos;s &quot;depuis n min&quot; is redone this often (no worker report comes then). The sync view&apos;s shortcut in the main window.</extracomment>
         <translation>the summary of the call of {time}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="184"/>
+        <location filename="../../desktop/ui/sync_view.py" line="185"/>
         <source>un retrait de consentement</source>
         <translation>a consent withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="185"/>
+        <location filename="../../desktop/ui/sync_view.py" line="186"/>
         <source>une opposition</source>
         <translation>an objection</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="186"/>
+        <location filename="../../desktop/ui/sync_view.py" line="187"/>
         <source>un consentement</source>
         <translation>a consent</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="187"/>
+        <location filename="../../desktop/ui/sync_view.py" line="188"/>
         <source>un événement de consentement</source>
         <translation>a consent event</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="190"/>
+        <location filename="../../desktop/ui/sync_view.py" line="191"/>
         <source>une revue d&apos;appel</source>
         <translation>a call review</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="197"/>
+        <location filename="../../desktop/ui/sync_view.py" line="198"/>
         <source>le résumé</source>
         <translation>the summary</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="200"/>
+        <location filename="../../desktop/ui/sync_view.py" line="201"/>
         <source>le retrait</source>
         <translation>the withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="201"/>
+        <location filename="../../desktop/ui/sync_view.py" line="202"/>
         <source>l&apos;opposition</source>
         <translation>the objection</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="202"/>
+        <location filename="../../desktop/ui/sync_view.py" line="203"/>
         <source>le consentement</source>
         <translation>the consent</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="203"/>
+        <location filename="../../desktop/ui/sync_view.py" line="204"/>
         <source>l&apos;événement</source>
         <translation>the event</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="205"/>
+        <location filename="../../desktop/ui/sync_view.py" line="206"/>
         <source>la revue</source>
         <translation>the review</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/sync_view.py" line="542"/>
+        <location filename="../../desktop/ui/sync_view.py" line="553"/>
         <source>Synchronisation</source>
         <translation>Synchronisation</translation>
     </message>

@@ -4,7 +4,7 @@ a "Réessayer" button.
 
 - :class:`SyncHealth` turns what :class:`desktop.services.sync.SyncService` reports into one state for the tray
   (``up_to_date``, ``pending``, ``parked``, ``unreachable`` since when, ``auth``). No Qt.
-- :class:`SyncNotice`: one line at the bottom of the panel, "Le CRM refuse le résumé : « message »" (which call
+- :class:`SyncNotice`: one line at the bottom of the panel, "Le CRM refuse le résumé : <its message>" (which call
   in its tooltip and in the view), with "Voir" and a close button. Never a phone number: the CRM's message is masked like a log line.
 - :class:`SyncDialog`: the parked entries (what, since when, the CRM's message in full), "Réessayer" for the
   selected ones, "Tout réessayer"; keyboard usable (the list has the focus, Entrée retries, Échap closes).
@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -206,6 +207,16 @@ def short_name(conn: sqlite3.Connection, entry: ParkedEntry) -> str:
     return entry.kind
 
 
+_PREFIXES = re.compile(r"^(?:(?:tryton|webhook|salesforce|hubspot|dynamics): )?(?:HTTP \d{3}[^:]*: )?")
+
+
+def gist(message: str) -> str:
+    """The CRM's own words of a message, without the connector's name and the HTTP status line that lead it
+    ("tryton: HTTP 400 Bad Request: A value is required…" → "A value is required…"): the notice is narrow."""
+    short = _PREFIXES.sub("", message, count=1)
+    return short or message
+
+
 def crm_message(entry: ParkedEntry) -> str:
     """The CRM's message on one line, numbers masked (a CRM may quote the value it refused)."""
     return redact(" ".join((entry.message or "").split())) or "?"
@@ -228,7 +239,7 @@ class SyncNotice(QFrame):
         self.setStyleSheet(
             "#SyncNotice { background: #FFF3E0; border: 1px solid #EF6C00; border-radius: 4px; }"
             " #SyncNotice QLabel { color: #4E2A00; background: transparent; }"
-            " #SyncNotice QPushButton { padding: 1px 8px; }"
+            " #SyncNotice QPushButton { padding: 1px 6px; }"
             " #SyncNotice QToolButton { border: none; padding: 0 4px; color: #4E2A00; }"
         )
         self.label = QLabel(self)
@@ -262,13 +273,13 @@ class SyncNotice(QFrame):
         super().changeEvent(event)
 
     def show_entry(self, what: str, message: str, *, details: str = "", more: int = 0) -> None:
-        """Show "Le CRM refuse <what> : « <message> »" on one line (elided; whole in the tooltip, with
+        """Show "Le CRM refuse <what> : <message>" on one line (elided; whole in the tooltip, with
         ``details``); ``more``: other entries refused meanwhile, shown as "(+n)"."""
         if more > 0:
             what = f"{what} (+{more})"
-        text = self.tr("Le CRM refuse {what} : « {message} »").format(what=what, message=message)
+        text = self.tr("Le CRM refuse {what} : {message}").format(what=what, message=message)
         self._text = text
-        tip = f"{details}\n{text}" if details else text
+        tip = "\n".join(part for part in (details, text) if part)
         self.label.setToolTip(tip)
         self.setAccessibleDescription(tip)
         self._elide()
@@ -447,7 +458,7 @@ class SyncDialog(QDialog):
         self.empty_label.setVisible(not has_entries)
         self.retry_all_button.setEnabled(status.parked > 0)
         if has_entries:
-            self.entries.resizeColumnToContents(1)
+            self.entries.setColumnWidth(1, self.entries.sizeHintForColumn(1) + 18)  # air before "Depuis"
             if not self.selected_ids():
                 first = self.entries.topLevelItem(0)
                 if first is not None:
@@ -613,7 +624,7 @@ class SyncView:
         self._unseen += 1
         self.notice.show_entry(
             short_name(self.conn, entry),
-            crm_message(entry),
+            gist(crm_message(entry)),
             details=describe(self.conn, entry),
             more=self._unseen - 1,
         )

@@ -24,7 +24,7 @@ from desktop.services.calls import CallService
 from desktop.services.sync import SyncService
 from desktop.ui.i18n import install_translator
 from desktop.ui.main_window import MainWindow
-from desktop.ui.sync_view import SYNC_SHORTCUT, SyncDialog, SyncHealth, SyncView, show_sync
+from desktop.ui.sync_view import SYNC_SHORTCUT, SyncDialog, SyncHealth, SyncView, gist, show_sync
 from desktop.ui.tray import SYNC_STATES, StatusTray
 from tests.support.fake_crm import FakeConnector
 from tests.unit.core.crm.test_worker import consent, interaction
@@ -128,6 +128,17 @@ def test_the_tray_words_of_each_sync_state(qapp: QApplication) -> None:
         tray.set_sync("late")
 
 
+def test_the_notice_keeps_the_crms_own_words() -> None:
+    assert gist('tryton: HTTP 400 Bad Request: A value is required for field "Direction".') == (
+        'A value is required for field "Direction".'
+    )
+    assert gist("webhook: HTTP 422: summary: too long") == "summary: too long"
+    assert gist("400: the value is not valid") == "400: the value is not valid"
+    assert gist("rejected by the CRM (no message)") == "rejected by the CRM (no message)"
+    assert gist("tryton: ") == "tryton: "
+    assert gist("summary: too long") == "summary: too long"
+
+
 # -- the app's window with a real sync service -------------------------------------------------------------------
 
 
@@ -179,7 +190,7 @@ def test_a_refused_entry_is_shown_then_retried_from_the_keyboard(
         started = dt.datetime.fromisoformat(interaction(1).started_at.isoformat()).astimezone()
         assert (
             view.notice.text
-            == "Le CRM refuse le résumé : « 400: the value +•••••••••78 is not valid for field Direction. »"
+            == "Le CRM refuse le résumé : 400: the value +•••••••••78 is not valid for field Direction."
         )
         assert view.notice.label.toolTip().startswith(f"le résumé de l'appel du {started:%d/%m %H:%M}\n")
         assert not DIGITS.search(view.notice.text) and "\n" not in view.notice.text
@@ -232,7 +243,7 @@ def test_two_refusals_and_retry_all(
     try:
         with qtbot.waitSignal(sync.status_changed, timeout=5000, check_params_cb=drained):
             sync.start()
-        assert view.notice.text == "Le CRM refuse le résumé (+1) : « 422: summary.disposition: unknown value »"
+        assert view.notice.text == "Le CRM refuse le résumé (+1) : 422: summary.disposition: unknown value"
         assert window.tray is not None and window.tray.sync_text() == "CRM : 2 refusés"
         window.tray.sync_action.trigger()  # the tray's "Synchronisation…"
         dialog = view.dialog
