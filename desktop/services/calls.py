@@ -34,6 +34,7 @@ from desktop.core.assist.disclosure import Disclosure, check_opening
 from desktop.core.assist.phrases import PhraseDetector
 from desktop.core.assist.playbook import Playbook, Suggestion
 from desktop.core.assist.redact import redact
+from desktop.core.assist.summarize import CallInfo, Classifier, SummaryDraft, SummaryWorker, load_prototypes
 from desktop.core.assist.summary import Summary, draft_summary, parse_summary
 from desktop.core.consent.engine import Decision, Reason
 from desktop.core.consent.phone import mask
@@ -88,6 +89,33 @@ class CallService(QObject):
         self._revaluation.timeout.connect(self._on_valid_until_reached)
         self.recovered: list[CallSession] = self._recover()
         self.suggester: SuggestionEngine | None = None
+        self.summaries: dict[str, SummaryDraft] | None = None  # None: the engine is off (the bare draft)
+        self.summary_worker: SummaryWorker | None = None
+
+    def use_summary_engine(self, worker: SummaryWorker | None = None) -> None:
+        """Draft summaries with the extractive engine, kept up to date segment by segment; ``worker`` embeds the
+        sentences with the model off the GUI thread (without it, the lexical classifier runs here: cheap)."""
+        self.summaries = {}
+        self.summary_worker = worker
+        self._lexical = Classifier(load_prototypes())
+
+    def _summary_draft(self, session: CallSession) -> SummaryDraft:
+        """The call's incremental draft (made from the segments so far the first time: a call reopened)."""
+        assert self.summaries is not None
+        draft = self.summaries.get(session.uid)
+        if draft is None:
+            worker = self.summary_worker
+            draft = SummaryDraft(
+                CallInfo(session.direction, session.purpose, session.professional, session.sector),
+                started_at=session.started_at,
+                classifier=(worker.classifier if worker is not None else None) or self._lexical,
+                detector=self.detector,
+                patterns=self.desk.policy.data.redaction.patterns,
+            )
+            for segment in session.segments:
+                draft.add(segment)
+            self.summaries[session.uid] = draft
+        return draft
 
     def use_suggester(self, engine: SuggestionEngine) -> None:
         """Rank suggestions with ``engine`` (the embedder, on its worker) instead of the playbook's phrase pick."""
@@ -130,6 +158,12 @@ class CallService(QObject):
         text = redact(text, self.desk.policy.data.redaction.patterns).text
         segment = self.desk.add_segment(session, speaker, text, start, end)
         log.debug("segment %d (%s): %s", segment.idx, speaker, text)
+        if self.summaries is not None:  # the summary follows the call, so that it is ready at hang-up
+            if session.uid in self.summaries:
+                self.summaries[session.uid].add(segment)
+            draft = self._summary_draft(session)
+            if self.summary_worker is not None:
+                self.summary_worker.feed(draft)
         self.segment_added.emit(session, segment)
         if speaker == "agent" and session.direction == "outbound" and session.uid not in self.disclosures:
             checklist = check_opening(text, session.professional)
@@ -163,6 +197,15 @@ class CallService(QObject):
 
     def draft(self, session: CallSession) -> Summary:
         checklist = self.disclosures.get(session.uid)
+        if self.summaries is not None:
+            summary_draft = self._summary_draft(session)
+            if self.summary_worker is not None:  # the model's last sentences: waited for, not run here
+                self.summary_worker.flush(summary_draft)
+            return summary_draft.finish(
+                session.consent_events,
+                disclosure=checklist.to_json() if checklist else None,
+                embed=self.summary_worker is None,
+            )
         return draft_summary(
             direction=session.direction,
             purpose=session.purpose,
@@ -196,6 +239,8 @@ class CallService(QObject):
         log.info("call %s: summary %s", session.uid[:8], "validated" if validated_by else "draft kept")
         self.summary_saved.emit(session, validated_by is not None)
         if validated_by is not None:
+            if self.summaries is not None:
+                self.summaries.pop(session.uid, None)
             self.call_state_changed.emit(session)
 
     def reevaluate(self) -> None:

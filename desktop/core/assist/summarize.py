@@ -52,7 +52,6 @@ from desktop.core.assist.extract import Commitment, Entities, Sentence, Turn, Tu
 from desktop.core.assist.phrases import PhraseDetector
 from desktop.core.assist.redact import CARD_MASK, IBAN_MASK, ExtraPattern, redact
 from desktop.core.assist.summary import (
-    DISPOSITIONS,
     ConsentEvent,
     Disposition,
     GeneratedBy,
@@ -500,6 +499,7 @@ class SummaryDraft:
         self._lock = threading.Lock()
         self._embedding = threading.Lock()
         self.rejected: list[Rejected] = []
+        self._active = self.classifier  # the classifier of the finish() in progress
 
     # -- incremental input --------------------------------------------------------------------------------------
 
@@ -529,14 +529,26 @@ class SummaryDraft:
         """Embed the sentences added since the last call (on a worker: this is the model's work); how many."""
         with self._embedding:
             with self._lock:
+                classifier = self.classifier
                 done = sum(len(v) for v in self._vectors)
                 todo = [s.text for s in self._sentences[done:]]
             if not todo:
                 return 0
-            vectors = self.classifier.embed(todo)
+            vectors = classifier.embed(todo)
             with self._lock:
+                if classifier is not self.classifier:
+                    return 0  # switched meanwhile: these rows belong to the old model
                 self._vectors.append(vectors)
             return len(todo)
+
+    def use_classifier(self, classifier: Classifier) -> None:
+        """Classify with ``classifier`` from now on (the model finished loading): sentences are embedded again."""
+        with self._lock:
+            if classifier is self.classifier:
+                return
+            self.classifier = classifier
+            self.sensitive = classifier.prototypes.sensitive_words
+            self._vectors = []
 
     # -- the draft ----------------------------------------------------------------------------------------------
 
@@ -546,14 +558,18 @@ class SummaryDraft:
         *,
         disclosure: Mapping[str, bool] | None = None,
         prose: ProseWriter | None = None,
+        embed: bool = True,
     ) -> Summary:
         """The Summary now. ``events``: the session's confirmed consent events (None: no session, the phrase
-        detector's withdrawals and objections count); ``disclosure``: the checklist ticked live (outbound)."""
-        self.embed_pending()
+        detector's withdrawals and objections count); ``disclosure``: the checklist ticked live (outbound);
+        ``embed=False``: do not run the model here (the GUI thread), classify the sentences embedded so far."""
+        if embed:
+            self.embed_pending()
         with self._lock:
             turns = list(self.turns)
-            sentences = list(self._sentences)
             vectors = np.concatenate(self._vectors) if self._vectors else np.zeros((0, 1), dtype=np.float32)
+            sentences = list(self._sentences)
+            classifier = self.classifier
             entities = Entities(
                 list(self.entities.amounts_eur),
                 list(self.entities.dates),
@@ -561,11 +577,14 @@ class SummaryDraft:
                 list(self.entities.references),
             )
             commitments = list(self.commitments)
-        vectors = vectors[: len(sentences)]
+        if len(vectors) < len(sentences):  # the model has not caught up: the lexical stand-in, whole and at once
+            classifier = Classifier(classifier.prototypes)
+            vectors = classifier.embed([s.text for s in sentences])
+        self._active = classifier
         consent = self._consent_events(turns, events)
         kinds: set[str] = {event.kind for event in consent}
         customer_rows = [k for k, s in enumerate(sentences) if s.speaker == "customer"]
-        intents = self.classifier.argmax_rows("intent", vectors[customer_rows]) if customer_rows else []
+        intents = classifier.argmax_rows("intent", vectors[customer_rows]) if customer_rows else []
         disposition = self._disposition(turns, sentences, vectors, kinds)
         resolution = self._resolution(turns, intents, vectors, customer_rows, disposition, kinds)
         summary = Summary(
@@ -676,9 +695,9 @@ class SummaryDraft:
         if self._appointment_booked(turns):
             return "appointment_set"
         candidates = OFFER_DISPOSITIONS if self.call.offer_call else SERVICE_DISPOSITIONS
-        scores = self.classifier.scores("disposition", vectors, candidates)
+        scores = self._active.scores("disposition", vectors, candidates)
         best = max(candidates, key=lambda name: scores.get(name, -1.0))
-        return best if best in DISPOSITIONS else "information_given"
+        return best if scores.get(best, -1.0) > 0 else "information_given"
 
     def _resolution(
         self,
@@ -700,7 +719,7 @@ class SummaryDraft:
             return "not_applicable"
         if disposition in ("appointment_set", "callback_scheduled", "escalated"):
             return "partial"
-        scores = self.classifier.scores("resolution", vectors[customer_rows[-6:]] if customer_rows else vectors)
+        scores = self._active.scores("resolution", vectors[customer_rows[-6:]] if customer_rows else vectors)
         return "unresolved" if scores.get("unresolved", -1.0) > scores.get("resolved", -1.0) else "resolved"
 
     def _reason(
@@ -712,7 +731,7 @@ class SummaryDraft:
             agent_turns = sorted({s.segment for s in sentences if s.speaker == "agent"})[:3]
             rows = [k for k, s in enumerate(sentences) if s.segment in agent_turns and self.quotable(s.text)]
             if rows:
-                best = self.classifier.argmax_rows("intent", vectors[rows])
+                best = self._active.argmax_rows("intent", vectors[rows])
                 pick = max(range(len(rows)), key=lambda i: best[i][1] if best[i][0] == "offer" else -1.0 + best[i][1])
                 return f"{frame} : « {_clean(sentences[rows[pick]].text)} »"
             return f"{frame}."
@@ -780,6 +799,88 @@ class SummaryDraft:
         if opening is None:
             return OpeningDisclosure()
         return OpeningDisclosure.model_validate(check_opening(opening, self.call.professional).to_json())
+
+
+_SHARED: dict[Path, Any] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_embedder(models_root: Path | None = None) -> Any:
+    """The installed e5-small, loaded once per process and shared (it is thread-safe): about 160 MB saved for
+    each user after the first (the suggestion ranker can use it too)."""
+    from desktop.core.assist.embedder import Embedder
+    from desktop.core.models import model_dir
+
+    folder = model_dir("e5-small", models_root)
+    with _SHARED_LOCK:
+        if folder not in _SHARED:
+            _SHARED[folder] = Embedder(folder)
+        return _SHARED[folder]
+
+
+def installed_classifier(models_root: Path | None = None, prototypes: Path | None = None) -> Callable[[], Classifier]:
+    """A factory (run by :class:`SummaryWorker` in its thread) for the classifier over the installed e5-small."""
+
+    def build() -> Classifier:
+        embedder = shared_embedder(models_root)
+        return Classifier(load_prototypes(prototypes), embedder.embed, name="e5-small")
+
+    return build
+
+
+class SummaryWorker:
+    """One background thread for the summary model: loads the classifier (``factory``, e5-small) once, and embeds
+    the new sentences of a call's :class:`SummaryDraft` as segments arrive, so that the draft is ready at hang-up.
+
+    Plain Python (a single-thread executor): the Qt service calls :meth:`feed` after each segment and
+    :meth:`flush` at hang-up. Until the model is loaded (or when it is missing) drafts keep the lexical classifier.
+    """
+
+    def __init__(self, factory: Callable[[], Classifier]) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        # a single thread: the model is used by one request at a time, in order
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="summaries")
+        self._loaded = self._executor.submit(factory)
+        self.failure: str | None = None
+
+    @property
+    def classifier(self) -> Classifier | None:
+        """The loaded classifier, or None while loading or when it could not be loaded (:attr:`failure` says why)."""
+        if not self._loaded.done():
+            return None
+        error = self._loaded.exception()
+        if error is not None:
+            if self.failure is None:
+                self.failure = str(error)
+                log.warning("summary classifier unavailable, lexical one kept: %s", error)
+            return None
+        return self._loaded.result()
+
+    def feed(self, draft: SummaryDraft) -> None:
+        """Embed ``draft``'s new sentences in the worker (switching it to the model once loaded)."""
+        self._executor.submit(self._embed, draft)
+
+    def flush(self, draft: SummaryDraft, timeout: float = 1.5) -> bool:
+        """Wait (at most ``timeout`` s) until ``draft``'s sentences are embedded; False when it took longer."""
+        from concurrent.futures import TimeoutError as FutureTimeout
+
+        future = self._executor.submit(self._embed, draft)
+        try:
+            future.result(timeout=timeout)
+        except FutureTimeout:
+            return False
+        return True
+
+    def _embed(self, draft: SummaryDraft) -> None:
+        classifier = self.classifier
+        if classifier is not None:
+            draft.use_classifier(classifier)
+        draft.embed_pending()
+
+    def stop(self) -> None:
+        """Finish the work queued and stop the thread."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _clean(text: str) -> str:
