@@ -81,6 +81,7 @@ SERVICE_INTENTS = ("technical", "billing", "cancellation", "information")
 OFFER_DISPOSITIONS: tuple[Disposition, ...] = ("sale", "not_interested", "information_given")
 SERVICE_DISPOSITIONS: tuple[Disposition, ...] = ("resolved", "escalated", "information_given", "cancelled", "retained")
 MAX_ACTIONS = 6
+_BATCH = 32
 MAX_NEXT_STEPS = 8
 _INTENT_LABELS = {
     "technical": "problème technique",
@@ -534,7 +535,8 @@ class SummaryDraft:
                 todo = [s.text for s in self._sentences[done:]]
             if not todo:
                 return 0
-            vectors = classifier.embed(todo)
+            # in batches: one forward over a whole call's sentences would hold all their activations at once
+            vectors = np.concatenate([classifier.embed(todo[k : k + _BATCH]) for k in range(0, len(todo), _BATCH)])
             with self._lock:
                 if classifier is not self.classifier:
                     return 0  # switched meanwhile: these rows belong to the old model
