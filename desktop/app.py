@@ -86,6 +86,7 @@ def run(options: RunOptions) -> int:
     suggester = _start_suggestions(
         service, playbook, options.data_dir, settings, log_stage, install=not options.smoke_test
     )
+    summaries = _start_summaries(service, options.data_dir, settings, smoke_test=options.smoke_test)
     if service.desk.interrupted:
         log.warning(
             "%d call(s) interrupted by the last stop; their transcript and draft are kept",
@@ -149,6 +150,8 @@ def run(options: RunOptions) -> int:
     if sync is not None:
         sync.stop()
     suggester.stop()
+    if summaries is not None:
+        summaries.stop()
     log_stage("stopped", rc=rc)
     store.close()
     if shots is not None:
@@ -293,6 +296,21 @@ def _start_suggestions(
     service.use_suggester(suggester)
     suggester.preload()
     return suggester
+
+
+def _start_summaries(service: Any, data_dir: Path, settings: Settings, *, smoke_test: bool) -> Any:
+    """The extractive summary engine drafting during the call (docs/summaries.md): e5-small on its own worker
+    thread (shared with the suggestions), the lexical classifier until it is loaded or when it is missing; the
+    lexical one alone in a smoke test. Returns the worker to stop at quit, or None."""
+    if smoke_test:
+        service.use_summary_engine()
+        return None
+    from desktop.core.assist.summarize import SummaryWorker, installed_classifier
+    from desktop.core.models import models_root
+
+    worker = SummaryWorker(installed_classifier(models_root(data_dir, settings.models_dir)))
+    service.use_summary_engine(worker)
+    return worker
 
 
 def _start_retention(app: Any, store: Any, settings: Settings, data_dir: Path, log_stage: Callable[..., None]) -> Any:

@@ -30,9 +30,9 @@ def installed_retriever(playbook: Playbook, models_root: Path | None, cache_dir:
     """A factory for the retriever over ``playbook`` with the installed e5-small."""
 
     def build() -> Retriever:
-        from desktop.core.assist.embedder import Embedder
+        from desktop.core.assist.summarize import shared_embedder
 
-        embedder = Embedder.installed(models_root)
+        embedder = shared_embedder(models_root)  # one e5-small for suggestions and summaries (about 215 MB saved)
         return Retriever(playbook, embedder.embed, model_fingerprint=embedder.fingerprint, cache_dir=cache_dir)
 
     return build

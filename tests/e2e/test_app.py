@@ -208,7 +208,12 @@ def test_demo_smoke_test_goes_through_every_stage(tmp_path: Path) -> None:
     summary = read_only(db, "SELECT body, validated_by FROM summaries WHERE interaction_id = ?", (interaction,))
     assert summary is not None and len(summary) == 1
     assert summary[0][1] == "agent-demo"
-    assert json.loads(summary[0][0])["disposition"] == "information_given"
+    body = json.loads(summary[0][0])
+    # demo-01 ends with the customer accepting the offer and the contract sent: the extractive engine drafts a
+    # sale (lexical classifier in a smoke test), with the amounts said in the call
+    assert body["disposition"] == "sale", body
+    assert body["generated_by"]["method"] == "extractive", body
+    assert {82, 76} <= set(body["entities"]["amounts_eur"]), body
 
 
 def test_smoke_test_without_demo_starts_and_quits(tmp_path: Path) -> None:
@@ -345,8 +350,13 @@ def edit() -> None:
     if editor is None:
         QTimer.singleShot(20, edit)
         return
+    # the engine's draft is there: the agent replaces it with their own words
+    editor.reason_edit.clear()
     QTest.keyClicks(editor.reason_edit, sys.argv[2])
+    editor.actions_edit.clear()
     QTest.keyClicks(editor.actions_edit, sys.argv[3])
+    for _owner, _action, _due, remove in list(editor.steps.rows):
+        remove.click()
     editor.steps.add_button.click()
     owner, action, due, _remove = editor.steps.rows[-1]
     QTest.keyClicks(action, sys.argv[4])
