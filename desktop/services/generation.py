@@ -193,6 +193,9 @@ class GenerationService(QObject):
         self._stopped = True
         self._thread.quit()
         self._thread.wait()
+        close = getattr(self._worker.generator, "close", None)  # a server's HTTP connections
+        if close is not None:
+            close()
 
     def _on_worker_token(self, session: Any, request_id: int, text: str) -> None:
         # Pieces still queued from a cancelled request are dropped: the panel shows only the current one.
