@@ -7,15 +7,20 @@ pipeline's end of utterance → segment committed latency through a real baresip
   (``--settings``; default int8 beam 5 = the app's, int8 beam 1, and both with the 30 s window), pinned to the first
   ``--cores`` cores, so its peak RSS (``ru_maxrss``) is that of the model and decoding alone. RTF = compute time /
   audio duration, summed over the set.
+- **transformers** (``hf:5``, ``hf:1``): the same weights rebuilt for transformers' Whisper from the CT2 build
+  (``bench/whisper_ct2_to_transformers.py``, in its own child process first), fp32, beam 5 or 1, Whisper's 30 s
+  window, the same prompt (French, transcribe, no timestamps) and token budget; one child process per setting like
+  the others, so RTF, WER, load time and peak RSS sit side by side with faster-whisper's in the same run.
 - **Live**: two baresip 1.0.0 on loopback (G.722, 16 kHz), the customer plays ``--live`` utterances separated by
   2 s of silence, the agent's baresip records; the app's :class:`TranscriptionService` follows the recordings. From
   the end of each utterance's speech in the recording (epoch time of the recording's first sample + the cutter's
   end) to ``segment_committed`` (stored, after redaction; the panel shows it in the same turn of the event loop).
-
-No transformers-format Whisper base is obtainable offline (PyPI has only CTranslate2 builds, see
-``/work/shared/reference/models.md`` §2), so the side-by-side comparison is between faster-whisper settings.
+  ``--live-settings`` runs one call per setting (beam:hangover:tail:spec|nospec), ``--live-rounds`` times in turn,
+  so that settings meet the same machine load; the 1-min load average is reported with each.
 
     .venv/bin/python bench/bench_speech.py [--per-call 3] [--live 8] [--cores 2] [--out bench/out/speech.md]
+    .venv/bin/python bench/bench_speech.py --settings int8:5,int8:5:full,hf:5,hf:1 --rates 16000 --live 0
+    .venv/bin/python bench/bench_speech.py --settings "" --live 16 --live-rounds 2
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,16 +71,32 @@ def synthesise(text: str, path: Path, rate: int, pad: tuple[float, float] = (0.2
 
 
 def worker(model: str, setting: str, items: str) -> None:
-    """Child: load the model with ``setting`` (compute_type:beam[:full]), transcribe every file, print JSON."""
+    """Child: load the model with ``setting`` (compute_type:beam[:full], or hf:beam for transformers fp32 on the
+    rebuilt weights in ``model``), transcribe every file, print JSON."""
     from desktop.core.speech.audio import WavFileSource
     from desktop.core.speech.scoring import word_error_rate
-    from desktop.core.speech.transcriber import DecodeOptions, Transcriber
+    from desktop.core.speech.transcriber import DecodeOptions, Transcriber, resample
 
     compute, beam, *window = setting.split(":")
-    pad = None if window == ["full"] else DecodeOptions().window_pad_s  # full: Whisper's 30 s encoder window
-    transcriber = Transcriber(Path(model), DecodeOptions(compute_type=compute, beam_size=int(beam), window_pad_s=pad))
     started = time.perf_counter()
-    transcriber.load()
+    if compute == "hf":  # transformers' Whisper: fp32, Whisper's 30 s window, same prompt, no timestamps
+        import torch
+        from transformers import WhisperForConditionalGeneration, WhisperProcessor
+        from whisper_ct2_to_transformers import transcribe_hf
+
+        torch.set_num_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2)
+        processor = WhisperProcessor.from_pretrained(model, local_files_only=True)
+        hf_model = WhisperForConditionalGeneration.from_pretrained(model, local_files_only=True).eval()
+
+        def transcribe(samples: Any, rate: int) -> str:
+            return transcribe_hf(hf_model, processor, resample(samples, rate), int(beam))
+
+    else:
+        pad = None if window == ["full"] else DecodeOptions().window_pad_s  # full: Whisper's 30 s encoder window
+        options = DecodeOptions(compute_type=compute, beam_size=int(beam), window_pad_s=pad)
+        transcriber = Transcriber(Path(model), options)
+        transcriber.load()
+        transcribe = transcriber.transcribe
     load_s = time.perf_counter() - started
     rss_loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result: dict[str, Any] = {"setting": setting, "load_s": load_s, "rss_loaded_mib": rss_loaded, "rates": {}}
@@ -87,7 +109,7 @@ def worker(model: str, setting: str, items: str) -> None:
             samples = np.concatenate([c.samples for c in chunks])
             rate = chunks[0].rate
             begin = time.perf_counter()
-            hypothesis = transcriber.transcribe(samples, rate)
+            hypothesis = transcribe(samples, rate)
             compute_s += time.perf_counter() - begin
             audio += len(samples) / rate
             n = len(text.split())
@@ -99,14 +121,27 @@ def worker(model: str, setting: str, items: str) -> None:
     print(json.dumps(result))
 
 
-def offline(model: Path, folder: Path, per_call: int, settings: list[str], cores: int) -> list[dict[str, Any]]:
-    items: dict[str, list[tuple[str, str]]] = {"16 kHz": [], "8 kHz": []}
+def convert_for_transformers(model: Path, folder: Path) -> Path:
+    """The CT2 model rebuilt for transformers (bench/whisper_ct2_to_transformers.py), in a child process so that
+    the conversion's memory counts in no setting's peak."""
+    out = folder / "whisper-base-hf"
+    if not (out / "model.safetensors").is_file():
+        script = Path(__file__).with_name("whisper_ct2_to_transformers.py")
+        subprocess.run([sys.executable, str(script), str(model), str(out)], check=True, timeout=600)
+    return out
+
+
+def offline(
+    model: Path, folder: Path, per_call: int, settings: list[str], cores: int, rates: list[int]
+) -> list[dict[str, Any]]:
+    items: dict[str, list[tuple[str, str]]] = {f"{rate // 1000} kHz": [] for rate in rates}
     for i, text in enumerate(texts(per_call)):
-        for rate, name in ((16000, "16 kHz"), (8000, "8 kHz")):
+        for rate, name in zip(rates, items, strict=True):
             items[name].append((str(synthesise(text, folder / f"u{i:03d}-{rate}.wav", rate)), text))
     results = []
     for setting in settings:
-        command = [sys.executable, __file__, "--worker", str(model), setting, json.dumps(items)]
+        weights = convert_for_transformers(model, folder) if setting.startswith("hf:") else model
+        command = [sys.executable, __file__, "--worker", str(weights), setting, json.dumps(items)]
         if hasattr(os, "sched_getaffinity"):
             command = ["taskset", "-c", f"0-{cores - 1}", *command]
         done = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False)
@@ -117,14 +152,48 @@ def offline(model: Path, folder: Path, per_call: int, settings: list[str], cores
     return results
 
 
-def live(
-    model: Path, folder: Path, count: int, beam: int | None = None, hangover: float | None = None
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LiveConfig:
+    """One live setting: beam size, VAD hangover and tail (seconds), speculation during the hangover."""
+
+    beam: int
+    hangover_s: float
+    tail_s: float
+    speculate: bool
+
+    @classmethod
+    def parse(cls, text: str) -> LiveConfig:
+        """``beam:hangover:tail:spec|nospec``, e.g. ``5:0.5:0.3:spec`` (the app's)."""
+        try:
+            beam, hangover, tail, mode = text.split(":")
+            if mode not in ("spec", "nospec"):
+                raise ValueError(mode)
+            return cls(int(beam), float(hangover), float(tail), mode == "spec")
+        except ValueError:
+            raise SystemExit(f"bad live setting {text!r}: expected beam:hangover:tail:spec|nospec") from None
+
+    @property
+    def label(self) -> str:
+        spec = "speculative" if self.speculate else "no speculation"
+        return f"beam {self.beam}, hangover {self.hangover_s} s, tail {self.tail_s} s, {spec}"
+
+
+def live_audio(folder: Path, count: int) -> Path:
+    chosen = texts(3)[:count]
+    parts = [synthesise(t, folder / f"live{i:02d}.wav", 16000, pad=(0.0, 2.0)) for i, t in enumerate(chosen)]
+    customer_wav = folder / "live.wav"
+    subprocess.run(["sox", *map(str, parts), str(customer_wav), "pad", "1.0", "0.5"], check=True, timeout=60)
+    return customer_wav
+
+
+def live(model: Path, folder: Path, customer_wav: Path, count: int, config: LiveConfig) -> dict[str, Any]:
+    """One real call with ``config``: latency of each committed customer segment."""
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 
     from desktop.config import Telephony
     from desktop.core.assist.playbook import load_playbook
     from desktop.core.consent.policy import load_policy
+    from desktop.core.speech.scoring import word_error_rate
     from desktop.core.speech.transcriber import DecodeOptions, Transcriber
     from desktop.core.speech.vad import VadSettings
     from desktop.core.store.db import open_store
@@ -136,32 +205,38 @@ def live(
 
     ensure_baresip()
     app = QCoreApplication.instance() or QCoreApplication([])
-    chosen = texts(3)[:count]
-    parts = [synthesise(t, folder / f"live{i:02d}.wav", 16000, pad=(0.0, 2.0)) for i, t in enumerate(chosen)]
-    customer_wav = folder / "live.wav"
-    subprocess.run(["sox", *map(str, parts), str(customer_wav), "pad", "1.0", "0.5"], check=True, timeout=60)
-    agent_wav = make_wav(folder / "agent.wav", 300, tone=False, rate=16000)
+    run = Path(tempfile.mkdtemp(prefix="live-", dir=folder))
+    agent_wav = make_wav(run / "agent.wav", 300, tone=False, rate=16000)
     defaults = StationDefaults(professional="ACME Énergie SAS", product="electricity")
-    latencies: list[float] = []
-    computes: list[float] = []
-    with open_store(folder / "data") as store:
+    rows: list[dict[str, float]] = []
+    texts_out: list[str] = []
+    load_before = os.getloadavg()[0]
+    with open_store(run / "data") as store:
         service = CallService(store.conn, load_policy(), load_playbook(), defaults)
-        options = DecodeOptions() if beam is None else DecodeOptions(beam_size=beam)
-        transcriber = Transcriber(model, options)
+        transcriber = Transcriber(model, DecodeOptions(beam_size=config.beam))
         transcriber.load()
-        vad = VadSettings() if hangover is None else VadSettings(hangover_s=hangover)
-        speech = TranscriptionService(service, None, folder / "rec", transcriber=transcriber, vad=vad)
+        vad = VadSettings(hangover_s=config.hangover_s, tail_s=config.tail_s)
+        speech = TranscriptionService(
+            service, None, run / "rec", transcriber=transcriber, vad=vad, speculate=config.speculate
+        )
         done = {"flag": False}
 
-        def on_segment(_session: object, _segment: object, timing: dict[str, float]) -> None:
-            latencies.append(timing["committed"] - timing["speech_end"])
-            computes.append(timing["compute_s"])
+        def on_segment(_session: object, segment: Any, timing: dict[str, float]) -> None:
+            rows.append(
+                {
+                    "latency_s": timing["committed"] - timing["speech_end"],
+                    "compute_s": timing["compute_s"],
+                    "speculative": timing["speculative"],
+                    "duration_s": segment.end - segment.start,
+                }
+            )
+            texts_out.append(segment.text)
 
         speech.segment_committed.connect(on_segment)
         speech.call_transcribed.connect(lambda _s: done.update(flag=True))
         with running_pair(
-            folder / "phones", customer_audio=customer_wav, agent_audio=agent_wav, codec="G722",
-            agent_recordings=folder / "rec",
+            run / "phones", customer_audio=customer_wav, agent_audio=agent_wav, codec="G722",
+            agent_recordings=run / "rec",
         ) as pair:  # fmt: skip
             source = BaresipSource(service, Telephony(baresip_port=pair.agent.ctrl_port), initial_delay=0.05)
             customer = Controller(pair.customer.ctrl_port).connect()
@@ -185,21 +260,27 @@ def live(
             customer.close()
             speech.stop()
     del app
-    ordered = sorted(latencies)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else float("nan")
+    latencies = sorted(r["latency_s"] for r in rows)
+    computes = [r["compute_s"] for r in rows]
+    p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))] if latencies else float("nan")
     return {
-        "beam": options.beam_size,
-        "hangover_s": vad.hangover_s,
+        "config": config.label,
         "utterances": count,
-        "segments": len(latencies),
+        "segments": len(rows),
+        "speculative": sum(int(r["speculative"]) for r in rows),
         "median_s": statistics.median(latencies) if latencies else float("nan"),
         "p95_s": p95,
         "max_s": max(latencies) if latencies else float("nan"),
         "compute_median_s": statistics.median(computes) if computes else float("nan"),
+        "compute_max_s": max(computes) if computes else float("nan"),
+        "wer": word_error_rate(" ".join(texts(3)[:count]), " ".join(texts_out)),
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
+        "rows": rows,
     }
 
 
-def report(results: list[dict[str, Any]], live_result: dict[str, Any] | None, args: argparse.Namespace) -> str:
+def report(results: list[dict[str, Any]], live_results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     from desktop.core.speech.transcriber import DecodeOptions
     from desktop.core.speech.vad import VadSettings
 
@@ -223,21 +304,30 @@ def report(results: list[dict[str, Any]], live_result: dict[str, Any] | None, ar
         f"RTF target < {TARGET_RTF} (int8:5, the app's setting: beam 5, encoder window = utterance + 3 s;"
         " `:full` = faster-whisper's 30 s window).",
     ]
-    if live_result:
+    if live_results:
         lines += [
             "",
-            "Live pipeline (real baresip pair, G.722, recordings followed; VAD hangover"
-            f" {live_result['hangover_s']} s, cap {VadSettings().max_utterance_s} s, int8 beam"
-            f" {live_result['beam']}, encoder window utterance + {DecodeOptions().window_pad_s} s;"
-            f" the app's: hangover {VadSettings().hangover_s} s, beam {DecodeOptions().beam_size}):",
+            "Live pipeline (real baresip pair, G.722, recordings followed; int8, encoder window utterance +"
+            f" {DecodeOptions().window_pad_s} s; the app's: beam {DecodeOptions().beam_size}, hangover"
+            f" {VadSettings().hangover_s} s, tail {VadSettings().tail_s} s, speculative). Settings run in turn,"
+            " one call each, in the order listed; load = 1-min load average before → after the call:",
             "",
-            "| utterances | segments | median | p95 | max | model compute median |",
-            "|---|---|---|---|---|---|",
-            f"| {live_result['utterances']} | {live_result['segments']} | {live_result['median_s']:.2f} s |"
-            f" {live_result['p95_s']:.2f} s | {live_result['max_s']:.2f} s | {live_result['compute_median_s']:.2f} s |",
-            "",
-            f"End of speech → segment committed, target p95 < {TARGET_P95_S} s.",
+            "| setting | utterances | segments | speculative | median | p95 | max | compute median | compute max"
+            " | WER | load |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
+        for r in live_results:
+            lines.append(
+                f"| {r['config']} | {r['utterances']} | {r['segments']} | {r['speculative']} | {r['median_s']:.2f} s |"
+                f" {r['p95_s']:.2f} s | {r['max_s']:.2f} s | {r['compute_median_s']:.2f} s |"
+                f" {r['compute_max_s']:.2f} s | {r['wer']:.2f} | {r['load_before']:.1f} → {r['load_after']:.1f} |"
+            )
+        lines += ["", f"End of speech → segment committed, target p95 < {TARGET_P95_S} s. Per segment (s):", ""]
+        for r in live_results:
+            cells = ", ".join(
+                f"{x['duration_s']:.1f}→{x['latency_s']:.2f}{'*' if x['speculative'] else ''}" for x in r["rows"]
+            )
+            lines.append(f"- {r['config']}: {cells} (utterance length→latency, * = speculative)")
     return "\n".join(lines) + "\n"
 
 
@@ -251,12 +341,18 @@ def main() -> int:
     parser.add_argument(
         "--settings",
         default="int8:5,int8:1,int8:5:full,int8:1:full",
-        help="compute_type:beam[:full], comma-separated (full: the 30 s encoder window); '' = no offline part",
+        help="compute_type:beam[:full] (full: the 30 s encoder window) or hf:beam (transformers fp32 on the same"
+        " weights, rebuilt by whisper_ct2_to_transformers.py), comma-separated; '' = no offline part",
     )
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--rates", default="16000,8000", help="sample rates of the offline set, comma-separated")
     parser.add_argument("--live", type=int, default=8, help="utterances in the live call (0: none)")
-    parser.add_argument("--live-beam", type=int, help="beam size of the live part (default: the app's)")
-    parser.add_argument("--live-hangover", type=float, help="VAD hangover (s) of the live part (default: the app's)")
+    parser.add_argument(
+        "--live-settings",
+        default="5:0.5:0.3:nospec,5:0.5:0.3:spec",
+        help="beam:hangover:tail:spec|nospec, comma-separated, one call each (default: before, and the app's)",
+    )
+    parser.add_argument("--live-rounds", type=int, default=1, help="run the live settings this many times in turn")
     parser.add_argument("--out", help="also write the report here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-speech-") as temp:
@@ -268,14 +364,26 @@ def main() -> int:
 
             model = install("whisper-base", folder / "models", offline_only=True)
         settings = [x for x in args.settings.split(",") if x]
-        results = offline(model, folder, args.per_call, settings, args.cores)
-        live_result = live(model, folder, args.live, args.live_beam, args.live_hangover) if args.live else None
-    text = report(results, live_result, args)
+        rates = [int(x) for x in args.rates.split(",") if x]
+        results = offline(model, folder, args.per_call, settings, args.cores, rates) if settings else []
+        live_results = []
+        if args.live:
+            configs = [LiveConfig.parse(x) for x in args.live_settings.split(",") if x]
+            customer_wav = live_audio(folder, args.live)
+            for _round in range(args.live_rounds):
+                for config in configs:
+                    live_results.append(live(model, folder, customer_wav, args.live, config))
+                    print(f"live {config.label}: done", file=sys.stderr)
+    text = report(results, live_results, args)
     print(text)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
+    from desktop.core.speech.transcriber import DecodeOptions
+    from desktop.core.speech.vad import VadSettings
+
     app_rtf = next((r["rates"]["16 kHz"]["rtf"] for r in results if r["setting"] == "int8:5"), 0.0)
-    missed = app_rtf >= TARGET_RTF or (live_result is not None and live_result["p95_s"] >= TARGET_P95_S)
+    app = LiveConfig(DecodeOptions().beam_size, VadSettings().hangover_s, VadSettings().tail_s, True).label
+    missed = app_rtf >= TARGET_RTF or any(r["p95_s"] >= TARGET_P95_S for r in live_results if r["config"] == app)
     return 1 if missed else 0
 
 

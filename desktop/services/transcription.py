@@ -8,6 +8,13 @@ memory for all calls, one utterance at a time on its cores). Each text comes bac
 queued signal and is committed with :meth:`CallService.add_segment` (which redacts, stores, and runs the live
 helpers), with start and end in seconds from the answer.
 
+Speculation (on by default): when a pause has lasted the cutter's ``tail_s`` (0.3 s), the utterance as it would
+be cut there is already complete, so it is queued for the model at once, while the 0.5 s hangover runs; when the cut
+comes and is the same utterance (same index and length: speech did not resume), the text already computed is
+committed instead of starting then. If speech resumes, that text is dropped and the utterance goes on. What is cut
+and transcribed is unchanged; end of speech → committed becomes max(hangover, tail + compute) instead of hangover +
+compute. An offer that speech has overtaken before the model reached it is skipped.
+
 When the call ends (``wrap_up``, ``missed``, ``saved``, ``interrupted``) the followers read what is left of the
 files and stop; the tail is still transcribed and committed. :meth:`stop` (app quit) cancels everything: what is
 queued is dropped, the model thread ends after the utterance it is on.
@@ -59,6 +66,11 @@ class CallJob:
     pending: int = 0  # utterances queued or being transcribed (GUI thread's count)
     followers_done: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Per side, (index, sample count) of the standing speculative offer, and of the last cut queued (followers).
+    offers: dict[Speaker, tuple[int, int] | None] = field(default_factory=dict)
+    cuts: dict[Speaker, tuple[int, int]] = field(default_factory=dict)
+    #: Per side, the speculative result: (index, sample count) and the segment (model thread only).
+    speculated: dict[Speaker, tuple[tuple[int, int], SpeechSegment]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,11 @@ class _Work:
     #: Epoch seconds of the recording's first sample.
     recording_start: float
     cut_at: float
+    speculative: bool = False
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.utterance.index, len(self.utterance.samples))
 
 
 class TranscriptionService(QObject):
@@ -87,6 +104,7 @@ class TranscriptionService(QObject):
         *,
         transcriber: Transcriber | None = None,
         vad: VadSettings | None = None,
+        speculate: bool = True,
         appear_timeout_s: float = 10.0,
         parent: QObject | None = None,
     ) -> None:
@@ -99,6 +117,7 @@ class TranscriptionService(QObject):
         self.transcriber = transcriber
         self.finder = RecordingFinder(recordings_dir)
         self.vad = vad
+        self.speculate = speculate
         self.appear_timeout_s = appear_timeout_s
         self.jobs: dict[str, CallJob] = {}
         self._queue: queue.Queue[_Work | None] = queue.Queue()
@@ -199,12 +218,18 @@ class TranscriptionService(QObject):
                     self._failed.emit(f"no {speaker} recording appeared in {self.finder.folder}")
                 return
             source = GrowingWavSource(path, stop=job.stop, appear_timeout_s=self.appear_timeout_s)
-            cutter = UtteranceCutter(self.vad)
+
+            def offer(utterance: Utterance) -> None:
+                job.offers[speaker] = (utterance.index, len(utterance.samples))
+                self._enqueue(job, speaker, utterance, source, speculative=True)
+
+            cutter = UtteranceCutter(self.vad, on_pause=offer if self.speculate else None)
             for chunk in source.chunks():
                 if job.cancelled.is_set():
                     return
                 for utterance in cutter.feed(chunk):
                     self._enqueue(job, speaker, utterance, source)
+                job.offers[speaker] = cutter.standing_offer  # None once speech resumed: the offer is stale
             for utterance in cutter.flush():
                 self._enqueue(job, speaker, utterance, source)
         except (OSError, TimeoutError, ValueError) as error:
@@ -213,11 +238,22 @@ class TranscriptionService(QObject):
         finally:
             self._follower_done.emit(job)
 
-    def _enqueue(self, job: CallJob, speaker: Speaker, utterance: Utterance, source: GrowingWavSource) -> None:
+    def _enqueue(
+        self,
+        job: CallJob,
+        speaker: Speaker,
+        utterance: Utterance,
+        source: GrowingWavSource,
+        *,
+        speculative: bool = False,
+    ) -> None:
         start = source.started_at if source.started_at is not None else job.anchor
-        with job.lock:
-            job.pending += 1
-        self._queue.put(_Work(job, speaker, utterance, start, time.time()))
+        work = _Work(job, speaker, utterance, start, time.time(), speculative)
+        if not speculative:  # only cuts are counted: a speculation commits nothing by itself
+            job.cuts[speaker] = work.key
+            with job.lock:
+                job.pending += 1
+        self._queue.put(work)
 
     # -- model thread ----------------------------------------------------------------------------------------
 
@@ -234,19 +270,39 @@ class TranscriptionService(QObject):
 
     def _run_model(self) -> None:
         while (work := self._queue.get()) is not None:
+            if work.speculative:
+                self._speculate(work)
+                continue
             job = work.job
-            offset = work.recording_start - job.anchor
             segment = SpeechSegment(work.speaker, 0.0, 0.0, "")
             timing = {
                 "speech_end": work.recording_start + work.utterance.end,
                 "cut": work.cut_at,
+                "speculative": 0.0,
             }
-            if not job.cancelled.is_set():
-                try:
-                    segment = self.transcriber.transcribe_utterance(work.utterance, work.speaker, max(0.0, offset))
-                except Exception as error:  # one bad utterance must not end the transcription of the call
-                    log.warning("utterance not transcribed: %s: %s", type(error).__name__, error)
-                    self._failed.emit(f"utterance not transcribed: {error}")
+            ready = job.speculated.pop(work.speaker, None)
+            if ready is not None and ready[0] == work.key:  # the same samples: the text is already there
+                segment, timing["speculative"] = ready[1], 1.0
+            elif not job.cancelled.is_set():
+                segment = self._transcribe(work) or segment
             timing["transcribed"] = time.time()
             timing["compute_s"] = segment.compute_s
             self._text_ready.emit(job, segment, timing)
+
+    def _speculate(self, work: _Work) -> None:
+        job = work.job
+        if job.cancelled.is_set() or work.key not in (job.offers.get(work.speaker), job.cuts.get(work.speaker)):
+            return  # speech resumed (or a later pause superseded it) before the model got to it
+        segment = self._transcribe(work, report=False)  # a failure recurs, and is reported, at the cut
+        if segment is not None:
+            job.speculated[work.speaker] = (work.key, segment)
+
+    def _transcribe(self, work: _Work, *, report: bool = True) -> SpeechSegment | None:
+        offset = max(0.0, work.recording_start - work.job.anchor)
+        try:
+            return self.transcriber.transcribe_utterance(work.utterance, work.speaker, offset)
+        except Exception as error:  # one bad utterance must not end the transcription of the call
+            if report:
+                log.warning("utterance not transcribed: %s: %s", type(error).__name__, error)
+                self._failed.emit(f"utterance not transcribed: {error}")
+            return None

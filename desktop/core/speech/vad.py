@@ -14,13 +14,18 @@ one with less than ``min_speech_s`` voiced is dropped. Long speech can be split 
 model much more than the others (off by default, see :class:`VadSettings`): past ``split_after_s`` a pause of
 ``split_pause_s`` is enough to end it; at ``max_utterance_s`` it is cut at its quietest frame after
 ``split_after_s`` (between words, usually) and what follows that frame begins the next utterance.
+
+Speculation (``on_pause``): once a pause has lasted ``tail_s``, every sample the utterance will hold if it ends
+there is known, so the cutter offers that utterance early, while the hangover still runs; a transcriber can start
+on it and keep the text if the cut that follows has the same :attr:`Utterance.index` and length (speech did not
+resume). The cut itself, hence what is transcribed, is unchanged: only its waiting time is overlapped.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +43,8 @@ class Utterance:
     end: float
     #: Stream position (seconds) at which the cut was decided: ``end`` plus the hangover, or the stream's end.
     decided_at: float
+    #: Ordinal of the utterance in its stream (from 0); a speculative offer and its final cut share it.
+    index: int = 0
 
     @property
     def duration(self) -> float:
@@ -71,11 +78,20 @@ def level_db(frame: Samples) -> float:
 
 
 class UtteranceCutter:
-    """Streaming: :meth:`feed` chunks (one rate), get the utterances they complete; :meth:`flush` at the end."""
+    """Streaming: :meth:`feed` chunks (one rate), get the utterances they complete; :meth:`flush` at the end.
 
-    def __init__(self, settings: VadSettings | None = None) -> None:
+    ``on_pause``, when given, is called (during :meth:`feed`, before the cut it anticipates) with the utterance that
+    a cut at the current pause would give, as soon as the pause has lasted ``tail_s``: equal samples, ``index`` and
+    times to that cut's if speech does not resume before the hangover ends (``decided_at`` is the offer's time).
+    """
+
+    def __init__(
+        self, settings: VadSettings | None = None, on_pause: Callable[[Utterance], None] | None = None
+    ) -> None:
         self.settings = settings or VadSettings()
+        self.on_pause = on_pause
         self.rate: int | None = None
+        self._index = 0  # of the next utterance
         self._frame = 0
         self._pending = np.zeros(0, dtype=np.int16)
         self._position = 0  # samples consumed into frames
@@ -152,13 +168,36 @@ class UtteranceCutter:
             self._silent_frames = 0
         else:
             self._silent_frames += 1
+            if self.on_pause is not None and self._silent_frames == self._tail_frames() and not self._cuts_now():
+                offer = self._utterance(decided_at=self._position, tail=True)
+                if offer is not None:
+                    self.on_pause(offer)
         length_s = (self._position - self._speech_start) / self.rate
-        pause_s = self._silent_frames * s.frame_s
-        if pause_s >= s.hangover_s - 1e-9 or (length_s >= s.split_after_s and pause_s >= s.split_pause_s - 1e-9):
+        if self._cuts_now():
             return self._cut(decided_at=self._position)
         if length_s >= s.max_utterance_s - 1e-9:
             return self._split_at_quietest()
         return None
+
+    @property
+    def standing_offer(self) -> tuple[int, int] | None:
+        """(index, sample count) of the last :attr:`on_pause` offer while it still holds (no speech since)."""
+        if not self._in_speech or self._silent_frames < self._tail_frames():
+            return None
+        offer = self._utterance(decided_at=self._position, tail=True)
+        return None if offer is None else (offer.index, len(offer.samples))
+
+    def _tail_frames(self) -> int:
+        """Silent frames after which the tail a cut keeps is complete (at least one)."""
+        return max(1, math.ceil(self.settings.tail_s / self.settings.frame_s - 1e-9))
+
+    def _cuts_now(self) -> bool:
+        """Whether the pause in progress ends the utterance at this frame (the hangover, or a split's short pause)."""
+        s = self.settings
+        assert self.rate is not None
+        length_s = (self._position - self._speech_start) / self.rate
+        pause_s = self._silent_frames * s.frame_s
+        return pause_s >= s.hangover_s - 1e-9 or (length_s >= s.split_after_s and pause_s >= s.split_pause_s - 1e-9)
 
     def _split_at_quietest(self) -> Utterance | None:
         """Cut a too long utterance at its quietest frame past ``split_after_s``; the rest starts the next one."""
@@ -182,14 +221,28 @@ class UtteranceCutter:
             self._last_voiced_end = rest_start + sum(len(f) for f in self._speech[: last + 1])
         return cut
 
-    def _cut(self, *, decided_at: int, tail: bool = True) -> Utterance | None:
+    def _utterance(self, *, decided_at: int, tail: bool) -> Utterance | None:
+        """The utterance in progress as a cut now would give it; None when it has too little speech."""
         s = self.settings
         assert self.rate is not None
+        if self._voiced_frames * s.frame_s < s.min_speech_s:
+            return None
         samples = np.concatenate(self._speech) if self._speech else np.zeros(0, dtype=np.int16)
         kept_tail = int(s.tail_s * self.rate) if tail else 0
         keep_until = min(len(samples), self._last_voiced_end - self._speech_start + kept_tail)
-        voiced_s = self._voiced_frames * s.frame_s
-        start = self._speech_start
+        return Utterance(
+            samples=samples[:keep_until],
+            rate=self.rate,
+            start=self._speech_start / self.rate,
+            end=self._last_voiced_end / self.rate,
+            decided_at=decided_at / self.rate,
+            index=self._index,
+        )
+
+    def _cut(self, *, decided_at: int, tail: bool = True) -> Utterance | None:
+        cut = self._utterance(decided_at=decided_at, tail=tail)
+        if cut is not None:
+            self._index += 1
         self._in_speech = False
         self._speech = []
         self._levels = []
@@ -197,15 +250,7 @@ class UtteranceCutter:
         self._run = 0
         self._voiced_frames = 0
         self._silent_frames = 0
-        if voiced_s < s.min_speech_s:
-            return None
-        return Utterance(
-            samples=samples[:keep_until],
-            rate=self.rate,
-            start=start / self.rate,
-            end=self._last_voiced_end / self.rate,
-            decided_at=decided_at / self.rate,
-        )
+        return cut
 
 
 def cut_utterances(chunks: Iterable[AudioChunk], settings: VadSettings | None = None) -> Iterator[Utterance]:

@@ -17,7 +17,7 @@ from desktop.core.errors import InputError
 from desktop.core.speech.audio import AudioChunk, CaptureSource, GrowingWavSource, WavFileSource, parse_wav_header
 from desktop.core.speech.scoring import normalise, word_error_rate
 from desktop.core.speech.transcriber import Transcriber, resample, transcribe_source
-from desktop.core.speech.vad import VadSettings, cut_utterances
+from desktop.core.speech.vad import Utterance, UtteranceCutter, VadSettings, cut_utterances
 from tests.speech_support import install_whisper, speak
 
 RATE = 8000
@@ -162,6 +162,47 @@ def test_utterances_are_cut_on_silence_with_their_times() -> None:
     assert found[0].start == pytest.approx(0.5 - 0.2, abs=0.07) and found[0].end == pytest.approx(1.5, abs=0.04)
     assert found[1].start == pytest.approx(2.5 - 0.2, abs=0.07) and found[1].end == pytest.approx(3.0, abs=0.04)
     assert found[0].decided_at == pytest.approx(2.0, abs=0.05)  # end + hangover 0.5 s
+
+
+def feed_all(cutter: UtteranceCutter, audio: np.ndarray, rate: int = RATE) -> list[Utterance]:
+    """Feed ``audio`` in 0.1 s chunks, as a follower does; the cuts, flush included."""
+    cuts = []
+    for i, piece in enumerate(np.array_split(audio, max(1, len(audio) // (rate // 10)))):
+        cuts += cutter.feed(AudioChunk(piece, rate, i * 0.1))
+    return cuts + cutter.flush()
+
+
+def test_a_pause_offers_the_utterance_early_and_the_cut_that_follows_is_the_same() -> None:
+    audio = np.concatenate((silence(0.5), tone(1.0), silence(1.0), tone(0.5), silence(1.0)))
+    offers: list[Utterance] = []
+    cutter = UtteranceCutter(on_pause=offers.append)
+    cuts = feed_all(cutter, audio)
+    assert [u.index for u in cuts] == [0, 1] and [u.index for u in offers] == [0, 1]
+    for offer, cut in zip(offers, cuts, strict=True):
+        assert np.array_equal(offer.samples, cut.samples)  # the very samples the model will be given
+        assert (offer.start, offer.end) == (cut.start, cut.end)
+        assert offer.decided_at == pytest.approx(cut.end + 0.3, abs=0.04)  # the tail, not the 0.5 s hangover
+        assert cut.decided_at == pytest.approx(cut.end + 0.5, abs=0.04)
+    plain = list(cut_utterances([AudioChunk(audio, RATE, 0.0)]))  # offering changes no cut
+    assert [(u.start, u.end, u.decided_at, u.index) for u in plain] == [
+        (u.start, u.end, u.decided_at, u.index) for u in cuts
+    ]
+    assert all(np.array_equal(a.samples, b.samples) for a, b in zip(plain, cuts, strict=True))
+
+
+def test_an_offer_overtaken_by_speech_differs_from_the_cut_and_stops_standing() -> None:
+    audio = np.concatenate((tone(1.0), silence(0.4), tone(1.0), silence(1.0)))  # 0.4 s: past the tail, not the hangover
+    offers: list[Utterance] = []
+    cutter = UtteranceCutter(on_pause=offers.append)
+    standing, cuts = [], []
+    for i, piece in enumerate(np.array_split(audio, len(audio) // 240)):  # 30 ms chunks
+        cuts += cutter.feed(AudioChunk(piece, RATE, i * 0.03))
+        standing.append(cutter.standing_offer)
+    (cut,) = cuts + cutter.flush()  # one utterance: the 0.4 s pause did not end it
+    assert len(offers) == 2 and offers[0].index == offers[1].index == cut.index == 0
+    assert len(offers[0].samples) < len(cut.samples) and np.array_equal(offers[1].samples, cut.samples)
+    first = (0, len(offers[0].samples))
+    assert first in standing and standing[standing.index(first) + 5] is None  # speech resumed: stale
 
 
 def test_long_speech_without_pause_is_cut_at_its_quietest_frame_past_5_s() -> None:
