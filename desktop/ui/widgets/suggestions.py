@@ -197,6 +197,10 @@ class SuggestionList(QFrame):
         """The complete variant on screen (None while it streams, after Échap, or without one)."""
         return self._adaptation if self._variant_state == "done" else None
 
+    def variant_state(self) -> str | None:
+        """``streaming``, ``done``, ``cancelled``, or None without a variant."""
+        return self._variant_state
+
     def variant_text(self) -> str:
         """The variant's text on screen so far (empty without one)."""
         return self._variant_text

@@ -272,3 +272,34 @@ def test_a_failed_generation_leaves_only_the_approved_replies(shown: Any, qtbot:
     with qtbot.waitSignal(service.generation_failed, timeout=5000):
         widget.follow_adaptation(service.adapt(object(), TOP))
     assert widget.list.count() == 2 and widget.list.item(1).text().startswith("Ctrl+2")
+
+
+def test_escape_with_the_withdrawal_prompt_also_on_screen_stops_only_the_variant(
+    make_service: Any, qtbot: QtBot
+) -> None:
+    from PySide6.QtGui import QKeySequence, QShortcut
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    service = make_service(ScriptedGenerator([f"mot{k} " for k in range(400)], delay=0.05))
+    window = QWidget()
+    qtbot.addWidget(window)
+    dismissed: list[bool] = []
+    dismiss = QShortcut(QKeySequence("Escape"), window)  # the panel's: dismisses a detected withdrawal
+    dismiss.setContext(Qt.ShortcutContext.WindowShortcut)
+    dismiss.activated.connect(lambda: dismissed.append(True))
+    widget = SuggestionList(window)
+    QVBoxLayout(window).addWidget(widget)
+    widget.attach_generation(service)
+    window.show()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    widget.set_suggestions([TOP, OTHER])
+    with qtbot.waitSignal(service.token_generated, timeout=5000):
+        widget.follow_adaptation(service.adapt(object(), TOP))
+    for _ in range(2):  # Qt hands an ambiguous key to each shortcut in turn: stopped at the latest by the second
+        if widget.variant_state() == "streaming":
+            qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert widget.variant_state() == "cancelled"
+    assert dismissed == []  # the withdrawal prompt was not dismissed while the variant streamed
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert dismissed == [True]  # once the variant stopped, Échap is the prompt's again
