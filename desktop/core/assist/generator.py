@@ -14,6 +14,7 @@ with one retry. Nothing is logged above DEBUG about the text (transcripts and re
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import queue
@@ -204,8 +205,9 @@ def _validate(schema: type[M], text: str) -> M:
 
 def _require_torch() -> tuple[Any, Any]:
     try:
-        import torch
-        import transformers
+        # Optional (the [models] extra): imported by name so that type checking does not depend on it.
+        torch: Any = importlib.import_module("torch")
+        transformers: Any = importlib.import_module("transformers")
     except ImportError as error:
         raise GenerationError(
             f"the local generator needs torch and transformers ({error.name} is missing): {INSTALL_COMMAND}"
@@ -302,7 +304,7 @@ class LocalGenerator:
 
     def stream(self, messages: Sequence[Message], *, max_new_tokens: int, stop: threading.Event) -> Iterator[str]:
         torch = self._torch
-        from transformers import StoppingCriteriaList
+        StoppingCriteriaList = importlib.import_module("transformers").StoppingCriteriaList
 
         batch = self.encode(messages)
         pieces: queue.Queue[object] = queue.Queue()
@@ -343,7 +345,8 @@ class LocalGenerator:
             log.info("generator %s: JSON not constrained locally (%s): validated, one retry", self._name, why)
             return _json_by_retry(self, messages, schema, stop=stop, max_new_tokens=max_new_tokens)
         torch = self._torch
-        from transformers import LogitsProcessorList, StoppingCriteriaList
+        transformers = importlib.import_module("transformers")
+        LogitsProcessorList, StoppingCriteriaList = transformers.LogitsProcessorList, transformers.StoppingCriteriaList
 
         batch = self.encode(messages)
         constraint = _JsonConstraint(vocabulary, fields, batch["input_ids"].shape[1], max_new_tokens)
@@ -406,7 +409,7 @@ class _EventStop:
         self.done = done
 
     def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-        import torch
+        torch = importlib.import_module("torch")
 
         flag = self.stop.is_set() or self.done.is_set()
         return torch.full((input_ids.shape[0],), flag, dtype=torch.bool, device=input_ids.device)

@@ -9,6 +9,7 @@ module level: the app runs without it when no generator is configured.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import platform
@@ -111,8 +112,9 @@ def convert_gguf(folder: Path, dtype: Dtype | None = None) -> list[str]:
     written files relative to ``folder``. Needs torch, transformers, gguf and accelerate.
     """
     try:
-        import torch
-        import transformers
+        # Optional (the [models] extra): imported by name so that type checking does not depend on it.
+        torch: Any = importlib.import_module("torch")
+        transformers: Any = importlib.import_module("transformers")
     except ImportError as error:
         raise IntegrityError(
             f"converting a GGUF generator needs torch and transformers ({error.name} missing): pip install"
@@ -120,7 +122,7 @@ def convert_gguf(folder: Path, dtype: Dtype | None = None) -> list[str]:
         ) from None
     for needed in ("gguf", "accelerate"):  # transformers asks for them only after ~30 s of tokenizer work
         try:
-            __import__(needed)
+            importlib.import_module(needed)
         except ImportError:
             raise IntegrityError(
                 f"converting a GGUF generator needs {needed}: pip install gguf==0.19.0 accelerate==1.15.0"
@@ -133,7 +135,7 @@ def convert_gguf(folder: Path, dtype: Dtype | None = None) -> list[str]:
         dtype, why = preferred_dtype()
         log.info("generator conversion in %s (%s)", dtype, why)
     torch_dtype = getattr(torch, dtype)
-    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # no bars in the CLI output
+    transformers.utils.logging.disable_progress_bar()  # no bars in the CLI output
     tokenizer: Any = transformers.AutoTokenizer.from_pretrained(str(folder), gguf_file=source.name)
     model: Any = transformers.AutoModelForCausalLM.from_pretrained(
         str(folder), gguf_file=source.name, dtype=torch_dtype
@@ -162,8 +164,8 @@ def convert_gguf(folder: Path, dtype: Dtype | None = None) -> list[str]:
 
 
 def _check_converted(out: Path, batch: Any, reference: Any, torch_dtype: Any) -> None:
-    import torch
-    import transformers
+    torch: Any = importlib.import_module("torch")
+    transformers: Any = importlib.import_module("transformers")
 
     tokenizer: Any = transformers.AutoTokenizer.from_pretrained(str(out), local_files_only=True)
     again = tokenizer.apply_chat_template(
