@@ -240,3 +240,32 @@ def test_json_asks_for_the_schema_validates_and_retries_once(fake: FakeOpenAISer
         generator.generate_json([{"role": "user", "content": "x"}], schema, stop=threading.Event())
     assert len(fake.requests) == 2
     generator.close()
+
+
+class _Answers:
+    """A generator double answering each stream() with the next scripted text (the unconstrained JSON path)."""
+
+    name = "answers"
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+        self.asked: list[list[dict[str, str]]] = []
+
+    def stream(self, messages, *, max_new_tokens, stop):  # type: ignore[no-untyped-def]
+        self.asked.append([dict(m) for m in messages])
+        yield self.answers.pop(0)
+
+
+def test_unconstrained_json_is_validated_with_one_retry() -> None:
+    from desktop.core.assist.generator import _json_by_retry
+
+    schema = prose_schema(0)
+    good = '```json\n{"reason": "Résiliation.", "actions": ["Demande notée."], "next_step_actions": []}\n```'
+    double = _Answers('{"reason": "R."}', good)
+    written = _json_by_retry(
+        double, [{"role": "user", "content": "x"}], schema, stop=threading.Event(), max_new_tokens=50
+    )
+    assert written is not None and written.model_dump()["actions"] == ["Demande notée."]
+    assert "JSON invalide (actions: Field required)" in double.asked[1][-1]["content"]
+    with pytest.raises(GenerationError, match="no valid JSON after one retry"):
+        _json_by_retry(_Answers("non", "toujours pas"), [], schema, stop=threading.Event(), max_new_tokens=50)
