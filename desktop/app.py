@@ -94,6 +94,7 @@ def run(options: RunOptions) -> int:
         )
     _log_pipeline(service, log_stage)
     window = MainWindow(service, always_on_top=settings.always_on_top and not unattended)
+    generation = None if options.smoke_test else _start_generation(window, options.data_dir, settings, log_stage)
     window.shown.connect(lambda: log_stage("window_shown"))
     for session in service.recovered:  # what the panel reopened after a kill or a crash (no text, no number)
         on_screen = window.panel.session is session
@@ -150,6 +151,8 @@ def run(options: RunOptions) -> int:
     if sync is not None:
         sync.stop()
     suggester.stop()
+    if generation is not None:
+        generation.stop()
     if summaries is not None:
         summaries.stop()
     log_stage("stopped", rc=rc)
@@ -311,6 +314,28 @@ def _start_summaries(service: Any, data_dir: Path, settings: Settings, *, smoke_
     worker = SummaryWorker(installed_classifier(models_root(data_dir, settings.models_dir)))
     service.use_summary_engine(worker)
     return worker
+
+
+def _start_generation(window: Any, data_dir: Path, settings: Settings, log_stage: Callable[..., None]) -> Any:
+    """The optional generator (``[assist] generator``, docs/generation.md): it adapts the best approved reply,
+    streamed under it in the panel; loaded on its worker now. None when the settings name none."""
+    assist = settings.assist
+    if assist.generator == "none":
+        return None
+    from desktop.core.assist.generator import make_generator
+    from desktop.core.models import models_root
+    from desktop.services.generation import GenerationService
+
+    root = models_root(data_dir, settings.models_dir)
+
+    def factory() -> Any:
+        return make_generator(assist.generator, model=assist.generator_model, url=assist.openai_url, models_root=root)
+
+    generation = GenerationService(factory, parent=window)
+    window.panel.attach_generation(generation)
+    generation.preload()
+    log_stage("generator_started", kind=assist.generator, model=assist.generator_model)
+    return generation
 
 
 def _start_retention(app: Any, store: Any, settings: Settings, data_dir: Path, log_stage: Callable[..., None]) -> Any:

@@ -447,6 +447,9 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop.cli_assist import add_assist_commands
 
     add_assist_commands(commands, common)
+    from desktop.cli_generator import add_generator_commands
+
+    add_generator_commands(commands, common)
     return parser
 
 

@@ -58,6 +58,13 @@ def add_assist_commands(subparsers: Any, common_parent: argparse.ArgumentParser)
     summarize.add_argument("file", metavar="FILE.json", help="a call in the corpus format")
     summarize.add_argument("--classifier", choices=CLASSIFIERS, default="auto", help=CLASSIFIER_HELP)
     summarize.add_argument("--prototypes", metavar="FILE", help="other prototype phrases (default: the shipped ones)")
+    summarize.add_argument(
+        "--generator",
+        choices=("none", "local", "openai"),
+        help="prose fields written by a generator, facts checked against the transcript (default: [assist] settings)",
+    )
+    summarize.add_argument("--generator-model", metavar="NAME", help="the generator's model (default: settings)")
+    summarize.add_argument("--openai-url", metavar="URL", help="an OpenAI-compatible server (default: settings)")
     summarize.set_defaults(handler=cmd_summarize)
 
 
@@ -171,9 +178,33 @@ def cmd_summarize(ctx: Context) -> int:
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     classifier = build_classifier(ctx, args.classifier, args.prototypes)
-    body = summarize_file(path, classifier, _summary_detector(ctx), patterns=ctx.policy().data.redaction.patterns)
+    body = summarize_file(
+        path,
+        classifier,
+        _summary_detector(ctx),
+        patterns=ctx.policy().data.redaction.patterns,
+        prose=_prose_writer(ctx),
+    )
     ctx.emit(body, _summary_text(body))
     return 0
+
+
+def _prose_writer(ctx: Context) -> Any:
+    """The generator's prose writer when ``--generator`` or ``[assist] generator`` names one, else None."""
+    args, assist = ctx.args, ctx.settings.assist
+    kind = args.generator or assist.generator
+    if kind == "none":
+        return None
+    from desktop.core.assist.generator import ModelProseWriter, make_generator
+    from desktop.core.models import models_root
+
+    generator = make_generator(
+        kind,
+        model=args.generator_model or assist.generator_model,
+        url=args.openai_url or assist.openai_url,
+        models_root=models_root(ctx.data_dir, ctx.settings.models_dir),
+    )
+    return None if generator is None else ModelProseWriter(generator)
 
 
 def _summary_text(body: dict[str, Any]) -> str:

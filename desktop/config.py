@@ -113,6 +113,33 @@ class Retention(BaseModel):
         return value
 
 
+class Assist(BaseModel):
+    """The optional generator that adapts the best approved reply and writes the summary's prose
+    (``docs/generation.md``). Approved replies and the extractive summary work without it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: ``none``; ``local`` (a transformers folder in the models folder: ``smollm2-135m`` or a site model such as
+    #: a Qwen2.5-Instruct copied by IT); ``openai`` (an OpenAI-compatible server: vLLM, llama.cpp server).
+    generator: Literal["none", "local", "openai"] = "none"
+    #: The local model's name (its folder under the models folder) or the server's model name.
+    generator_model: str = ""
+    #: The server's base URL, e.g. ``http://127.0.0.1:8000/v1`` (plain http only on the loopback).
+    openai_url: str = ""
+
+    @field_validator("openai_url")
+    @classmethod
+    def _server_url(cls, value: str) -> str:
+        if not value:
+            return value
+        from desktop.core.assist.generator import check_server_url
+
+        try:
+            return check_server_url(value)
+        except InputError as error:
+            raise ValueError(str(error)) from None
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -128,6 +155,7 @@ class Settings(BaseModel):
     telephony: Telephony = Telephony()
     crm: Crm = Crm()
     retention: Retention = Retention()
+    assist: Assist = Assist()
 
 
 def load_settings(data_dir: Path, *, machine: MachinePolicy | None = None) -> Settings:

@@ -4,112 +4,112 @@
 <context>
     <name>AgentPanel</name>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="163"/>
+        <location filename="../../desktop/ui/panel.py" line="165"/>
         <source>Opposition</source>
         <translation>Objection</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="165"/>
+        <location filename="../../desktop/ui/panel.py" line="167"/>
         <source>Le client s&apos;oppose à toute prospection de {professional}. L&apos;enregistrer maintenant ?</source>
         <translation>The customer objects to any marketing by {professional}. Record it now?</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="169"/>
+        <location filename="../../desktop/ui/panel.py" line="171"/>
         <source>Enregistrer l&apos;opposition</source>
         <translation>Record the objection</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="171"/>
+        <location filename="../../desktop/ui/panel.py" line="173"/>
         <source>Retrait du consentement</source>
         <translation>Consent withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="174"/>
+        <location filename="../../desktop/ui/panel.py" line="176"/>
         <source>Le client retire son consentement à être appelé par {professional}. L&apos;enregistrer maintenant ?</source>
         <translation>The customer withdraws their consent to be called by {professional}. Record it now?</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="177"/>
+        <location filename="../../desktop/ui/panel.py" line="179"/>
         <source>Enregistrer le retrait</source>
         <translation>Record the withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="178"/>
+        <location filename="../../desktop/ui/panel.py" line="180"/>
         <source>Le bandeau passe à INTERDIT : plus aucune offre commerciale.</source>
         <translation>The banner turns FORBIDDEN: no more commercial offers.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="180"/>
+        <location filename="../../desktop/ui/panel.py" line="182"/>
         <source>Annuler</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="233"/>
+        <location filename="../../desktop/ui/panel.py" line="235"/>
         <source>[votre prénom]</source>
         <translation>[your first name]</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="234"/>
+        <location filename="../../desktop/ui/panel.py" line="236"/>
         <source>[entreprise]</source>
         <translation>[company]</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="235"/>
+        <location filename="../../desktop/ui/panel.py" line="237"/>
         <source>[date de l&apos;accord]</source>
         <translation>[date of consent]</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="236"/>
+        <location filename="../../desktop/ui/panel.py" line="238"/>
         <source>[moyen de l&apos;accord]</source>
         <translation>[how consent was given]</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="237"/>
+        <location filename="../../desktop/ui/panel.py" line="239"/>
         <source>[référence de la preuve]</source>
         <translation>[proof reference]</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="238"/>
+        <location filename="../../desktop/ui/panel.py" line="240"/>
         <source>[récapitulatif de l&apos;offre]</source>
         <translation>[recap of the offer]</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="406"/>
+        <location filename="../../desktop/ui/panel.py" line="416"/>
         <source>Ctrl+Maj+Entrée</source>
         <translation>Ctrl+Shift+Enter</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="407"/>
+        <location filename="../../desktop/ui/panel.py" line="417"/>
         <source>Échap</source>
         <translation>Esc</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="408"/>
+        <location filename="../../desktop/ui/panel.py" line="418"/>
         <source>Ctrl+Maj+R</source>
         <translation>Ctrl+Shift+R</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="409"/>
+        <location filename="../../desktop/ui/panel.py" line="419"/>
         <source>Ctrl+Maj+O</source>
         <translation>Ctrl+Shift+O</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="419"/>
+        <location filename="../../desktop/ui/panel.py" line="429"/>
         <source>Appel</source>
         <translation>Call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="426"/>
+        <location filename="../../desktop/ui/panel.py" line="436"/>
         <source>Résumé en attente ·{number}</source>
         <translation>Pending summary ·{number}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="428"/>
+        <location filename="../../desktop/ui/panel.py" line="438"/>
         <source>Résumé ·{number}</source>
         <translation>Summary ·{number}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="431"/>
+        <location filename="../../desktop/ui/panel.py" line="441"/>
         <source>Résumé à valider de l&apos;appel {number}</source>
         <translation>Summary to validate for call {number}</translation>
     </message>
@@ -1460,118 +1460,118 @@
 <context>
     <name>SuggestionList</name>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="284"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="288"/>
         <source>↳ Ctrl+0 · Variante adaptée ({model})</source>
         <extracomment>Copies the model&apos;s variant of the top reply (the digit before 1). The list row holding the variant, under the top suggestion.</extracomment>
         <translation>↳ Ctrl+0 · Adapted variant ({model})</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="286"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="290"/>
         <source> · en cours… (Échap pour arrêter)</source>
         <translation> · in progress… (Esc to stop)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="288"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="292"/>
         <source> · arrêtée</source>
         <translation> · stopped</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="290"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="294"/>
         <source> · à vérifier : {problems}</source>
         <translation> · to check: {problems}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="292"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="296"/>
         <source> · copiée ✓</source>
         <translation> · copied ✓</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="296"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="300"/>
         <source>Adaptée par le modèle de la réponse approuvée {source}, qui reste affichée au-dessus.</source>
         <translation>Adapted by the model from the approved reply {source}, which stays shown above.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="334"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="338"/>
         <source>Présentation</source>
         <translation>Introduction</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="335"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="339"/>
         <source>Prendre acte du retrait</source>
         <translation>Acknowledge the withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="336"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="340"/>
         <source>Objection prix</source>
         <translation>Price objection</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="337"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="341"/>
         <source>Pas le temps</source>
         <translation>No time</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="338"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="342"/>
         <source>Origine du consentement</source>
         <translation>Where the consent comes from</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="339"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="343"/>
         <source>Litige facture</source>
         <translation>Billing dispute</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="340"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="344"/>
         <source>Problème technique</source>
         <translation>Technical issue</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="341"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="345"/>
         <source>Demande de résiliation</source>
         <translation>Cancellation request</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="342"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="346"/>
         <source>Sécurité carte bancaire</source>
         <translation>Card payment safety</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="343"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="347"/>
         <source>Refus d&apos;enregistrement</source>
         <translation>Recording refused</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="344"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="348"/>
         <source>Conclusion</source>
         <translation>Closing</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="350"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="354"/>
         <source>Réponses suggérées · clic ou Ctrl+1…3 pour copier, Ctrl+0 la variante</source>
         <translation>Suggested replies · click or Ctrl+1…3 to copy, Ctrl+0 the variant</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="352"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="356"/>
         <source>Réponses suggérées · clic ou Ctrl+1…3 pour copier</source>
         <translation>Suggested replies · click or Ctrl+1…3 to copy</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="353"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="357"/>
         <source>Réponses suggérées</source>
         <translation>Suggested replies</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="369"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="373"/>
         <source>Aucune suggestion pour l&apos;instant.</source>
         <translation>No suggestion yet.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="393"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="397"/>
         <source> · copié ✓</source>
         <translation> · copied ✓</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/suggestions.py" line="395"/>
+        <location filename="../../desktop/ui/widgets/suggestions.py" line="399"/>
         <source>Source : {source}</source>
         <translation>Source: {source}</translation>
     </message>

@@ -36,6 +36,7 @@ from desktop.core.store.consents import ConsentProof, consent_proof
 from desktop.core.telephony.session import CallSession
 from desktop.paths import assets_dir
 from desktop.services.calls import CallService
+from desktop.services.generation import GenerationService
 from desktop.ui.widgets.banner import ConsentBanner
 from desktop.ui.widgets.call_info import CallInfo
 from desktop.ui.widgets.checklist import DisclosureChecklist
@@ -71,6 +72,7 @@ class AgentPanel(QWidget):
         self.setObjectName("AgentPanel")
         self.service = service
         self.session: CallSession | None = None
+        self.generation: GenerationService | None = None
         self.editors: dict[str, SummaryEditor] = {}
         # The call the suggestions on screen belong to (still the old one while they are being replaced).
         self._suggestions_session: CallSession | None = None
@@ -296,7 +298,15 @@ class AgentPanel(QWidget):
 
     def _on_service_suggestions_changed(self, session: CallSession, suggestions: list[Suggestion]) -> None:
         if session is self.session:
-            self.suggestions.set_suggestions([self.fill_reply(session, each) for each in suggestions])
+            filled = [self.fill_reply(session, each) for each in suggestions]
+            self.suggestions.set_suggestions(filled)
+            if self.generation is not None and filled:  # the model adapts the best approved reply, streamed below it
+                self.suggestions.follow_adaptation(self.generation.adapt(session, filled[0]))
+
+    def attach_generation(self, generation: GenerationService) -> None:
+        """Adapt the top suggestion of each customer turn with ``generation`` (the optional generator)."""
+        self.generation = generation
+        self.suggestions.attach_generation(generation)
 
     def _on_service_summary_saved(self, session: CallSession, validated: bool) -> None:
         editor = self.editors.get(session.uid)
