@@ -11,6 +11,9 @@ intents. Signals:
 - ``suggestion_used(session, source, accepted)``: a suggestion was copied (accepted) or replaced without
   having been copied (ignored); each shown suggestion is reported once.
 
+With a generator attached, a hang-up also asks it for the summary's prose (the extractive draft is on screen at
+once; the model's prose fills the fields the agent has not edited when it arrives); a new call ringing cancels it.
+
 Shortcuts (window-wide): Ctrl+Maj+R withdrawal, Ctrl+Maj+O objection, Ctrl+Maj+Entrée confirms a detected
 withdrawal, Échap dismisses it, Ctrl+1..3 copy a suggestion, Ctrl+Entrée validates the summary being edited.
 """
@@ -36,7 +39,7 @@ from desktop.core.store.consents import ConsentProof, consent_proof
 from desktop.core.telephony.session import CallSession
 from desktop.paths import assets_dir
 from desktop.services.calls import CallService
-from desktop.services.generation import GenerationService
+from desktop.services.generation import GenerationService, SummaryProse
 from desktop.ui.widgets.banner import ConsentBanner
 from desktop.ui.widgets.call_info import CallInfo
 from desktop.ui.widgets.checklist import DisclosureChecklist
@@ -260,13 +263,18 @@ class AgentPanel(QWidget):
     # -- service signals -------------------------------------------------------------------------------------
 
     def _on_service_call_started(self, session: CallSession) -> None:
+        if self.generation is not None:  # the last call's summary prose, if still being written, gives way
+            self.generation.cancel()
         self._show_call(session)
 
     def _on_service_call_state_changed(self, session: CallSession) -> None:
         if session is self.session:
             self.call_info.show_session(session)
         if session.state == "wrap_up" and session.uid not in self.editors:
-            self._open_editor(session, bring_forward=session is self.session)
+            editor = self._open_editor(session, bring_forward=session is self.session)
+            if self.generation is not None:  # the extractive draft is on screen; the model's prose follows
+                patterns = self.service.desk.policy.data.redaction.patterns
+                editor.expect_prose(self.generation.write_prose(session, editor.draft, patterns=patterns))
         elif session.state == "saved":
             self._close_editor(session)
 
@@ -300,13 +308,45 @@ class AgentPanel(QWidget):
         if session is self.session:
             filled = [self.fill_reply(session, each) for each in suggestions]
             self.suggestions.set_suggestions(filled)
-            if self.generation is not None and filled:  # the model adapts the best approved reply, streamed below it
+            # the model adapts the best approved reply, streamed below it (not after the hang-up: the summary's turn)
+            if self.generation is not None and filled and session.is_open:
                 self.suggestions.follow_adaptation(self.generation.adapt(session, filled[0]))
 
     def attach_generation(self, generation: GenerationService) -> None:
         """Adapt the top suggestion of each customer turn with ``generation`` (the optional generator)."""
         self.generation = generation
         self.suggestions.attach_generation(generation)
+        generation.summary_prose_ready.connect(self._on_generation_summary_prose_ready)
+        generation.summary_prose_cancelled.connect(self._on_generation_summary_prose_cancelled)
+        generation.summary_prose_failed.connect(self._on_generation_summary_prose_failed)
+
+    def _prose_editor(self, session: CallSession, request_id: int) -> SummaryEditor | None:
+        editor = self.editors.get(session.uid)
+        return editor if editor is not None and editor.prose_request == request_id else None
+
+    def _on_generation_summary_prose_ready(self, session: CallSession, request_id: int, prose: SummaryProse) -> None:
+        editor = self._prose_editor(session, request_id)
+        if editor is None:  # validated meanwhile
+            return
+        taken = editor.take_prose(prose.summary, prose.rejected, prose.model)
+        log.info(
+            "call %s: summary prose by %s in %.1f s, %d field(s) taken, %d left extractive",
+            session.uid[:8],
+            prose.model,
+            prose.seconds,
+            len(taken),
+            len(prose.rejected),
+        )
+
+    def _on_generation_summary_prose_cancelled(self, session: CallSession, request_id: int) -> None:
+        editor = self._prose_editor(session, request_id)
+        if editor is not None:
+            editor.prose_ended()
+
+    def _on_generation_summary_prose_failed(self, session: CallSession, request_id: int, message: str) -> None:
+        editor = self._prose_editor(session, request_id)
+        if editor is not None:
+            editor.prose_ended(failed=message)
 
     def _on_service_summary_saved(self, session: CallSession, validated: bool) -> None:
         editor = self.editors.get(session.uid)

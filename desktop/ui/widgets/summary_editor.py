@@ -4,11 +4,17 @@ agent.
 Signals:
 - ``draft_changed(summary)``: a valid draft to keep, emitted ``DEBOUNCE_MS`` after the agent's last edit.
 - ``validation_requested(summary)``: the agent pressed "Valider" (Ctrl+Entrée) and the summary is valid.
+
+With a generator, the model's prose arrives after the editor opened (:meth:`SummaryEditor.take_prose`): it fills
+only the prose fields the agent has not edited yet (reason, actions, the action of each next step), and a discreet
+note under the form says so, and which fields stayed extractive because they held facts the call does not.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
@@ -32,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.assist.summarize import Rejected
 from desktop.core.assist.summary import DISPOSITIONS, NextStep, Summary, parse_summary
 from desktop.core.consent.phone import mask
 from desktop.core.errors import InputError
@@ -43,6 +50,8 @@ OWNERS = ("agent", "company", "customer")
 DISCLOSURE_POINTS = ("identity", "on_behalf_of", "commercial_nature", "recording_notice")
 # Dates the agent may type for a next step's due date.
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y")
+# A rejected prose field's name, as apply_prose gives it: reason, actions[k], next_steps[k].action.
+_FIELD = re.compile(r"^(reason|actions|next_steps)(?:\[(\d+)\])?")
 
 
 def parse_due(text: str) -> dt.date | None:
@@ -71,6 +80,9 @@ class NextStepsTable(QFrame):
         super().__init__(parent)
         self.setObjectName("NextSteps")
         self.rows: list[tuple[QComboBox, QLineEdit, QLineEdit, QToolButton]] = []
+        # What the agent changed since set_steps: rows edited, and whether rows were added or removed.
+        self._touched: list[tuple[QComboBox, QLineEdit, QLineEdit, QToolButton]] = []
+        self.reshaped = False
         self.grid = QGridLayout()
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setHorizontalSpacing(4)
@@ -92,6 +104,27 @@ class NextStepsTable(QFrame):
             self._remove(self.rows[-1])
         for step in steps:
             self.add_row(step.owner, step.action, step.due.isoformat() if step.due else "")
+        self._touched = []
+        self.reshaped = False
+
+    @property
+    def edited(self) -> bool:
+        """Whether the agent changed anything since :meth:`set_steps`."""
+        return self.reshaped or bool(self._touched)
+
+    def fill_actions(self, actions: Sequence[str]) -> list[int]:
+        """Write ``actions`` (one per row, in order) into the rows the agent has not edited; none when rows were
+        added or removed since :meth:`set_steps` (the rows no longer match). The indexes of the rows changed."""
+        if self.reshaped or len(actions) != len(self.rows):
+            return []
+        changed: list[int] = []
+        for index, (entry, action) in enumerate(zip(self.rows, actions, strict=True)):
+            if entry in self._touched or entry[1].text() == action:
+                continue
+            entry[1].setText(action)
+            entry[1].setCursorPosition(0)
+            changed.append(index)
+        return changed
 
     def add_row(self, owner: str = "agent", action: str = "", due: str = "") -> None:
         owner_combo = QComboBox(self)
@@ -109,6 +142,9 @@ class NextStepsTable(QFrame):
         owner_combo.currentIndexChanged.connect(self.changed)
         action_edit.textEdited.connect(self.changed)
         due_edit.textEdited.connect(self.changed)
+        owner_combo.activated.connect(lambda _index: self._touch(entry))
+        action_edit.textEdited.connect(lambda _text: self._touch(entry))
+        due_edit.textEdited.connect(lambda _text: self._touch(entry))
         self._place(entry, len(self.rows) - 1)
         self._retranslate_row(entry)
 
@@ -170,12 +206,18 @@ class NextStepsTable(QFrame):
         remove.setToolTip(self.tr("Supprimer cette étape"))
         remove.setAccessibleName(self.tr("Supprimer cette étape"))
 
+    def _touch(self, entry: tuple[QComboBox, QLineEdit, QLineEdit, QToolButton]) -> None:
+        if entry not in self._touched:
+            self._touched.append(entry)
+
     def _on_add_clicked(self) -> None:
+        self.reshaped = True
         self.add_row()
         self.rows[-1][1].setFocus()
         self.changed.emit()
 
     def _on_remove_clicked(self, entry: tuple[QComboBox, QLineEdit, QLineEdit, QToolButton]) -> None:
+        self.reshaped = True
         self._remove(entry)
         self.changed.emit()
 
@@ -206,6 +248,14 @@ class SummaryEditor(QFrame):
         self.session = session
         self._base = draft
         self._loading = False
+        self._edited: set[str] = set()  # the prose fields the agent changed: the model's prose never replaces them
+        #: The generator request whose prose this editor waits for (None: none expected).
+        self.prose_request: int | None = None
+        # pending, done, cancelled or failed; with what the note says about the model's prose
+        self._prose_state: str | None = None
+        self._prose_model = ""
+        self._prose_taken: list[str] = []
+        self._prose_rejected: tuple[Rejected, ...] = ()
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(self.DEBOUNCE_MS)
@@ -277,6 +327,11 @@ class SummaryEditor(QFrame):
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.setWordWrap(True)
         self.error_label.hide()
+        self.prose_note = QLabel(self)
+        self.prose_note.setObjectName("ProseNote")
+        self.prose_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.prose_note.setWordWrap(True)
+        self.prose_note.hide()
         self.status_label = QLabel(self)
         self.status_label.setObjectName("StatusLabel")
         self.status_label.setWordWrap(True)
@@ -290,6 +345,7 @@ class SummaryEditor(QFrame):
         layout.setContentsMargins(0, 0, 0, 4)
         layout.setSpacing(4)
         layout.addWidget(scroll, 1)
+        layout.addWidget(self.prose_note)
         layout.addWidget(self.error_label)
         layout.addLayout(bottom)
 
@@ -300,6 +356,8 @@ class SummaryEditor(QFrame):
 
         self.reason_edit.textEdited.connect(self._on_edited)
         self.actions_edit.textChanged.connect(self._on_edited)
+        self.reason_edit.textEdited.connect(lambda _text: self._edited.add("reason"))
+        self.actions_edit.textChanged.connect(self._on_actions_changed)
         self.resolution_combo.currentIndexChanged.connect(self._on_edited)
         self.disposition_combo.currentIndexChanged.connect(self._on_edited)
         self._disposition_chosen = False
@@ -318,6 +376,7 @@ class SummaryEditor(QFrame):
         self._loading = True
         try:
             self._base = summary
+            self._edited.clear()
             self.reason_edit.setText(summary.reason)
             self.actions_edit.setPlainText("\n".join(summary.actions))
             self.resolution_combo.setCurrentIndex(RESOLUTIONS.index(summary.resolution))
@@ -341,6 +400,60 @@ class SummaryEditor(QFrame):
             finally:
                 self._loading = False
         self._debounce.start()
+
+    @property
+    def draft(self) -> Summary:
+        """The summary the editor was loaded with (consent events kept up to date), before the agent's edits."""
+        return self._base
+
+    @property
+    def edited_fields(self) -> set[str]:
+        """The prose fields the agent changed: ``reason``, ``actions``, ``next_steps``."""
+        return self._edited | ({"next_steps"} if self.steps.edited else set())
+
+    def expect_prose(self, request_id: int) -> None:
+        """The model is writing this summary's prose (request ``request_id``): the note says so meanwhile."""
+        self.prose_request = request_id
+        self._prose_state = "pending"
+        self._render_prose_note()
+
+    def take_prose(self, summary: Summary, rejected: Sequence[Rejected], model: str) -> list[str]:
+        """The model's prose (``summary``: the draft with the fields that passed the fact check) goes into the
+        fields the agent has not edited; ``rejected`` (kept extractive) are named in the note. Kept as a draft.
+        Returns the fields filled (``reason``, ``actions``, ``next_steps[k]``)."""
+        taken: list[str] = []
+        self._loading = True
+        try:
+            if "reason" not in self._edited and summary.reason != self.reason_edit.text():
+                self.reason_edit.setText(summary.reason)
+                self.reason_edit.setCursorPosition(0)
+                taken.append("reason")
+            actions = "\n".join(summary.actions)
+            if "actions" not in self._edited and actions != self.actions_edit.toPlainText():
+                self.actions_edit.setPlainText(actions)
+                taken.append("actions")
+            taken.extend(f"next_steps[{k}]" for k in self.steps.fill_actions([s.action for s in summary.next_steps]))
+        finally:
+            self._loading = False
+        if taken:
+            self._base = self._base.model_copy(update={"generated_by": summary.generated_by})
+            self._debounce.start()  # kept as a draft, as an edit would be
+        self.prose_request = None
+        self._prose_state = "done"
+        self.prose_note.setToolTip("")
+        self._prose_model = model
+        self._prose_taken = taken
+        self._prose_rejected = tuple(rejected)
+        self._render_prose_note()
+        return taken
+
+    def prose_ended(self, *, failed: str | None = None) -> None:
+        """The model's prose will not come (cancelled by a new call, or ``failed`` with that one-line reason): the
+        extractive text stays, and the note says so."""
+        self.prose_request = None
+        self._prose_state = "failed" if failed is not None else "cancelled"
+        self.prose_note.setToolTip(failed or "")
+        self._render_prose_note()
 
     def summary(self, *, strict: bool = True) -> Summary:
         """The summary as the fields say; InputError (a French, one-line message) if it is not valid.
@@ -448,6 +561,48 @@ class SummaryEditor(QFrame):
             box.setText(texts[point])
         self.validate_button.setText(self.tr("Valider (Ctrl+Entrée)"))
         self._render_events()
+        self._render_prose_note()
+
+    def field_words(self, name: str) -> str:
+        """A prose field as the agent reads it: « motif », « action 2 », « étape 1 »."""
+        found = _FIELD.match(name)
+        if found is None:
+            return name
+        field, index = found.group(1), found.group(2)
+        if field == "reason":
+            return self.tr("motif")
+        if index is None:
+            return self.tr("actions") if field == "actions" else self.tr("étapes")
+        if field == "actions":
+            return self.tr("action {n}").format(n=int(index) + 1)
+        return self.tr("étape {n}").format(n=int(index) + 1)
+
+    def _render_prose_note(self) -> None:
+        state = self._prose_state
+        if state is None:
+            self.prose_note.hide()
+            return
+        if state == "pending":
+            text = self.tr("Le modèle rédige le résumé… les champs que vous modifiez d'ici là sont gardés.")
+        elif state == "cancelled":
+            text = self.tr("Rédaction par le modèle arrêtée : texte extrait gardé.")
+        elif state == "failed":
+            text = self.tr("Modèle indisponible : texte extrait gardé.")
+        else:
+            model = self._prose_model
+            if self._prose_taken:
+                text = self.tr("Rédigé par le modèle {model} : {fields}. À relire.").format(
+                    model=model, fields=", ".join(self.field_words(name) for name in self._prose_taken)
+                )
+            else:
+                text = self.tr("Le modèle {model} n'a rien changé : texte extrait gardé.").format(model=model)
+            if self._prose_rejected:
+                kept = "; ".join(
+                    f"{self.field_words(each.field)} ({', '.join(each.unsupported)})" for each in self._prose_rejected
+                )
+                text += " " + self.tr("Gardé tel qu'extrait (fait absent de l'appel) : {fields}.").format(fields=kept)
+        self.prose_note.setText(text)
+        self.prose_note.show()
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -467,6 +622,10 @@ class SummaryEditor(QFrame):
     def _on_edited(self, *_args: object) -> None:
         if not self._loading:
             self._debounce.start()
+
+    def _on_actions_changed(self) -> None:
+        if not self._loading:
+            self._edited.add("actions")
 
     def _on_disposition_activated(self, _index: int) -> None:
         self._disposition_chosen = True
