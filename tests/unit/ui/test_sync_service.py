@@ -57,10 +57,13 @@ def test_push_results_come_back_as_signals(qtbot: QtBot, store: Store, data_dir:
         enqueue(store.conn, interaction(2))
 
     def pushed(status: SyncStatus) -> bool:
-        return status.pending == 0
+        # the first cycle's status (nothing pending before the enqueue) may still be on its way: wait for this one
+        calls = status.counts.get("interaction", {})
+        return status.pending == 0 and calls.get("sent") == 1 and calls.get("parked") == 1
 
-    with qtbot.waitSignal(sync.status_changed, timeout=5000, check_params_cb=pushed):
+    with qtbot.waitSignal(sync.status_changed, timeout=10000, check_params_cb=pushed):
         sync.wake()
+    qtbot.waitUntil(lambda: bool(parked), timeout=5000)
     assert [entry.entity_id for entry in parked] == ["call-0002"]
     assert parked[0].message == "400: A value is required for field Direction."
     assert statuses[-1].counts["interaction"]["sent"] == 1 and statuses[-1].credentials is True
