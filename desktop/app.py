@@ -318,7 +318,8 @@ def _start_summaries(service: Any, data_dir: Path, settings: Settings, *, smoke_
 
 def _start_generation(window: Any, data_dir: Path, settings: Settings, log_stage: Callable[..., None]) -> Any:
     """The optional generator (``[assist] generator``, docs/generation.md): it adapts the best approved reply,
-    streamed under it in the panel; loaded on its worker now. None when the settings name none."""
+    streamed under it in the panel, and writes the after-call summary's prose; loaded on its worker now. None when
+    the settings name none."""
     assist = settings.assist
     if assist.generator == "none":
         return None
