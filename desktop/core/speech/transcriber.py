@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -126,8 +126,11 @@ class Transcriber:
         self.load_s = time.perf_counter() - started
         log.info("speech model %s loaded in %.2f s", self.model_dir.name, self.load_s)
 
-    def transcribe(self, samples: Samples, rate: int) -> str:
-        """The text of one utterance (s16 mono at ``rate``), stripped; empty when nothing was recognised."""
+    def transcribe(self, samples: Samples, rate: int, wanted: Callable[[], bool] | None = None) -> str | None:
+        """The text of one utterance (s16 mono at ``rate``), stripped; empty when nothing was recognised.
+
+        ``wanted`` is asked between the encoder and the decoder (short window only): when it says no, decoding is
+        skipped and None returned (a speculation that speech overtook; None is never returned without it)."""
         audio = resample(samples, rate)
         seconds = len(audio) / WHISPER_RATE
         if seconds < 0.1:
@@ -139,7 +142,9 @@ class Transcriber:
             self._load_locked()
             pad = options.window_pad_s
             if pad is not None and seconds + pad <= 30.0:
-                text = self._decode_short_window(audio, pad, max_new_tokens)
+                text = self._decode_short_window(audio, pad, max_new_tokens, wanted)
+                if text is None:
+                    return None
             else:
                 pieces, _info = self._model.transcribe(
                     audio,
@@ -155,7 +160,9 @@ class Transcriber:
                 text = " ".join(piece.text.strip() for piece in pieces)  # the generator decodes as it is read
         return " ".join(text.split())
 
-    def _decode_short_window(self, audio: npt.NDArray[np.float32], pad_s: float, max_new_tokens: int) -> str:
+    def _decode_short_window(
+        self, audio: npt.NDArray[np.float32], pad_s: float, max_new_tokens: int, wanted: Callable[[], bool] | None
+    ) -> str | None:
         """One utterance through an encoder window of its own length + ``pad_s``, decoded as faster-whisper would
         (``generate_with_fallback`` at one temperature, then its no-speech rule). Called under the lock."""
         from faster_whisper.tokenizer import Tokenizer  # type: ignore[import-untyped]
@@ -168,6 +175,8 @@ class Transcriber:
         frames += frames % 2  # the encoder's convolution halves the frames
         features = np.pad(features, ((0, 0), (0, max(0, frames - features.shape[-1]))))[:, :frames]
         encoded = model.encode(np.ascontiguousarray(features, dtype=np.float32))
+        if wanted is not None and not wanted():  # the decoder is most of the cost with beam 5: spare it
+            return None
         prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
         result = model.model.generate(
             encoded,
@@ -186,8 +195,18 @@ class Transcriber:
         return str(tokenizer.decode(tokens)).strip()
 
     def transcribe_utterance(self, utterance: Utterance, speaker: Speaker, offset: float = 0.0) -> SpeechSegment:
+        segment = self.transcribe_wanted(utterance, speaker, offset)
+        assert segment is not None  # never None without ``wanted``
+        return segment
+
+    def transcribe_wanted(
+        self, utterance: Utterance, speaker: Speaker, offset: float = 0.0, wanted: Callable[[], bool] | None = None
+    ) -> SpeechSegment | None:
+        """:meth:`transcribe_utterance`, given up (None) when ``wanted`` says no after the encoder."""
         started = time.perf_counter()
-        text = self.transcribe(utterance.samples, utterance.rate)
+        text = self.transcribe(utterance.samples, utterance.rate, wanted)
+        if text is None:
+            return None
         return SpeechSegment(
             speaker,
             round(offset + utterance.start, 3),
