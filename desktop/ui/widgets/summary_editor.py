@@ -132,6 +132,7 @@ class NextStepsTable(QFrame):
             owner_combo.addItem(self.owner_words(code), code)
         owner_combo.setCurrentIndex(OWNERS.index(owner) if owner in OWNERS else 0)
         action_edit = QLineEdit(action, self)
+        action_edit.setCursorPosition(0)  # a long drafted step reads from its start
         due_edit = QLineEdit(due, self)
         remove = QToolButton(self)
         remove.setText("✕")
@@ -378,6 +379,7 @@ class SummaryEditor(QFrame):
             self._base = summary
             self._edited.clear()
             self.reason_edit.setText(summary.reason)
+            self.reason_edit.setCursorPosition(0)  # a long drafted reason reads from its start
             self.actions_edit.setPlainText("\n".join(summary.actions))
             self.resolution_combo.setCurrentIndex(RESOLUTIONS.index(summary.resolution))
             self.disposition_combo.setCurrentIndex(DISPOSITIONS.index(summary.disposition))
