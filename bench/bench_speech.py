@@ -160,21 +160,36 @@ class LiveConfig:
     hangover_s: float
     tail_s: float
     speculate: bool
+    #: Transcribe a long utterance's first part at an inner pause once it holds this many seconds (None: off).
+    parts_after_s: float | None = None
+    #: The parts' text as Whisper's previous text for the rest.
+    parts_prompt: bool = False
 
     @classmethod
     def parse(cls, text: str) -> LiveConfig:
-        """``beam:hangover:tail:spec|nospec``, e.g. ``5:0.5:0.3:spec`` (the app's)."""
+        """``beam:hangover:tail:spec|nospec|partN|partpN``, e.g. ``5:0.5:0.3:spec`` (the app's); ``part5``:
+        speculative, and a long utterance's part transcribed at an inner pause once it holds 5 s more than the
+        last part, so that at its end only the rest is left; ``partp5``: the same, the parts' text given to
+        the rest as Whisper's previous text."""
         try:
             beam, hangover, tail, mode = text.split(":")
+            if mode.startswith("partp"):
+                return cls(int(beam), float(hangover), float(tail), True, float(mode[5:]), True)
+            if mode.startswith("part"):
+                return cls(int(beam), float(hangover), float(tail), True, float(mode[4:]))
             if mode not in ("spec", "nospec"):
                 raise ValueError(mode)
             return cls(int(beam), float(hangover), float(tail), mode == "spec")
         except ValueError:
-            raise SystemExit(f"bad live setting {text!r}: expected beam:hangover:tail:spec|nospec") from None
+            raise SystemExit(
+                f"bad live setting {text!r}: expected beam:hangover:tail:spec|nospec|partN|partpN"
+            ) from None
 
     @property
     def label(self) -> str:
         spec = "speculative" if self.speculate else "no speculation"
+        if self.parts_after_s is not None:
+            spec += f", parts every {self.parts_after_s} s{' prompted' if self.parts_prompt else ''}"
         return f"beam {self.beam}, hangover {self.hangover_s} s, tail {self.tail_s} s, {spec}"
 
 
@@ -217,7 +232,14 @@ def live(model: Path, folder: Path, customer_wav: Path, count: int, config: Live
         transcriber.load()
         vad = VadSettings(hangover_s=config.hangover_s, tail_s=config.tail_s)
         speech = TranscriptionService(
-            service, None, run / "rec", transcriber=transcriber, vad=vad, speculate=config.speculate
+            service,
+            None,
+            run / "rec",
+            transcriber=transcriber,
+            vad=vad,
+            speculate=config.speculate,
+            parts_after_s=config.parts_after_s,
+            parts_prompt=config.parts_prompt,
         )
         done = {"flag": False}
 

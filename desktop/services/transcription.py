@@ -16,6 +16,12 @@ and transcribed is unchanged; end of speech → committed becomes max(hangover, 
 compute. An offer that speech has overtaken before the model reached it is skipped, and one overtaken while the
 encoder ran is not decoded (the decoder is most of the time with beam 5), so the next utterance waits less.
 
+Parts (``parts_after_s``, off by default): an offer holding that many seconds more than the part already
+transcribed is transcribed even if speech resumes, and becomes the utterance's known first part; a later offer or
+the cut then transcribes only what follows it (with its text as Whisper's previous text if ``parts_prompt``) and
+joins the texts. The work left after the end of a long utterance is its last part, but the pieces are recognised
+worse than the whole (word error rate 0.42 → 0.49 on the live bench's utterances, docs/speech.md), so it stays off.
+
 When the call ends (``wrap_up``, ``missed``, ``saved``, ``interrupted``) the followers read what is left of the
 files and stop; the tail is still transcribed and committed. :meth:`stop` (app quit) cancels everything: what is
 queued is dropped, the model thread ends after the utterance it is on.
@@ -73,6 +79,9 @@ class CallJob:
     cuts: dict[Speaker, tuple[int, int]] = field(default_factory=dict)
     #: Per side, the speculative result: (index, sample count) and the segment (model thread only).
     speculated: dict[Speaker, tuple[tuple[int, int], SpeechSegment]] = field(default_factory=dict)
+    #: Per side, the first part of the utterance in progress already transcribed: (index, sample count, text)
+    #: (model thread only; see ``parts_after_s``).
+    prefixes: dict[Speaker, tuple[int, int, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,8 @@ class TranscriptionService(QObject):
         transcriber: Transcriber | None = None,
         vad: VadSettings | None = None,
         speculate: bool = True,
+        parts_after_s: float | None = None,
+        parts_prompt: bool = False,
         appear_timeout_s: float = 10.0,
         parent: QObject | None = None,
     ) -> None:
@@ -120,6 +131,8 @@ class TranscriptionService(QObject):
         self.finder = RecordingFinder(recordings_dir)
         self.vad = vad
         self.speculate = speculate
+        self.parts_after_s = parts_after_s
+        self.parts_prompt = parts_prompt
         self.appear_timeout_s = appear_timeout_s
         self.jobs: dict[str, CallJob] = {}
         self._queue: queue.Queue[_Work | None] = queue.Queue()
@@ -283,32 +296,57 @@ class TranscriptionService(QObject):
                 "speculative": 0.0,
             }
             ready = job.speculated.pop(work.speaker, None)
+            prefix = self._prefix(work)
+            job.prefixes.pop(work.speaker, None)  # the utterance is cut: its first part is of no further use
             if ready is not None and ready[0] == work.key:  # the same samples: the text is already there
                 segment, timing["speculative"] = ready[1], 1.0
             elif not job.cancelled.is_set():
-                segment = self._transcribe(work) or segment
+                segment = self._transcribe(work, prefix=prefix) or segment
             timing["transcribed"] = time.time()
             timing["compute_s"] = segment.compute_s
             self._text_ready.emit(job, segment, timing)
 
+    def _prefix(self, work: _Work) -> tuple[int, str] | None:
+        """(sample count, text) of the part of ``work``'s utterance already transcribed, if any."""
+        known = work.job.prefixes.get(work.speaker)
+        if known is None or known[0] != work.utterance.index or known[1] >= len(work.utterance.samples):
+            return None
+        return known[1], known[2]
+
     def _speculate(self, work: _Work) -> None:
         job = work.job
+        prefix = self._prefix(work)
+        new_s = (len(work.utterance.samples) - (prefix[0] if prefix else 0)) / work.utterance.rate
+        # Long enough since the last part: transcribed even if speech resumes, as the next part's context.
+        as_part = self.parts_after_s is not None and new_s >= self.parts_after_s
 
         def wanted() -> bool:  # not cancelled, and speech has not resumed (nor a later pause superseded it)
-            return not job.cancelled.is_set() and work.key in (job.offers.get(work.speaker), job.cuts.get(work.speaker))
+            if job.cancelled.is_set():
+                return False
+            return as_part or work.key in (job.offers.get(work.speaker), job.cuts.get(work.speaker))
 
         if not wanted():
             return
-        segment = self._transcribe(work, report=False, wanted=wanted)  # a failure recurs, and is reported, at the cut
+        # A failure recurs, and is reported, at the cut.
+        segment = self._transcribe(work, report=False, wanted=wanted, prefix=prefix)
         if segment is not None:
             job.speculated[work.speaker] = (work.key, segment)
+            if as_part:
+                job.prefixes[work.speaker] = (work.utterance.index, len(work.utterance.samples), segment.text)
 
     def _transcribe(
-        self, work: _Work, *, report: bool = True, wanted: Callable[[], bool] | None = None
+        self,
+        work: _Work,
+        *,
+        report: bool = True,
+        wanted: Callable[[], bool] | None = None,
+        prefix: tuple[int, str] | None = None,
     ) -> SpeechSegment | None:
         offset = max(0.0, work.recording_start - work.job.anchor)
         try:
-            return self.transcriber.transcribe_wanted(work.utterance, work.speaker, offset, wanted)
+            return self.transcriber.transcribe_wanted(
+                work.utterance, work.speaker, offset, wanted, prefix=prefix, prompt_with_prefix=self.parts_prompt
+            )
         except Exception as error:  # one bad utterance must not end the transcription of the call
             if report:
                 log.warning("utterance not transcribed: %s: %s", type(error).__name__, error)

@@ -126,11 +126,21 @@ class Transcriber:
         self.load_s = time.perf_counter() - started
         log.info("speech model %s loaded in %.2f s", self.model_dir.name, self.load_s)
 
-    def transcribe(self, samples: Samples, rate: int, wanted: Callable[[], bool] | None = None) -> str | None:
+    def transcribe(
+        self,
+        samples: Samples,
+        rate: int,
+        wanted: Callable[[], bool] | None = None,
+        *,
+        prompt: str | None = None,
+    ) -> str | None:
         """The text of one utterance (s16 mono at ``rate``), stripped; empty when nothing was recognised.
 
         ``wanted`` is asked between the encoder and the decoder (short window only): when it says no, decoding is
-        skipped and None returned (a speculation that speech overtook; None is never returned without it)."""
+        skipped and None returned (a speculation that speech overtook; None is never returned without it).
+        ``prompt``: the text said just before, given to the decoder as Whisper's previous text (its last 223 tokens,
+        as faster-whisper's ``condition_on_previous_text`` does), so that a piece of a longer utterance is read in
+        its context."""
         audio = resample(samples, rate)
         seconds = len(audio) / WHISPER_RATE
         if seconds < 0.1:
@@ -142,7 +152,7 @@ class Transcriber:
             self._load_locked()
             pad = options.window_pad_s
             if pad is not None and seconds + pad <= 30.0:
-                text = self._decode_short_window(audio, pad, max_new_tokens, wanted)
+                text = self._decode_short_window(audio, pad, max_new_tokens, wanted, prompt)
                 if text is None:
                     return None
             else:
@@ -154,6 +164,7 @@ class Transcriber:
                     temperature=0.0,
                     without_timestamps=True,
                     condition_on_previous_text=False,
+                    initial_prompt=prompt or None,
                     vad_filter=False,
                     max_new_tokens=max_new_tokens,
                 )
@@ -161,7 +172,12 @@ class Transcriber:
         return " ".join(text.split())
 
     def _decode_short_window(
-        self, audio: npt.NDArray[np.float32], pad_s: float, max_new_tokens: int, wanted: Callable[[], bool] | None
+        self,
+        audio: npt.NDArray[np.float32],
+        pad_s: float,
+        max_new_tokens: int,
+        wanted: Callable[[], bool] | None,
+        previous: str | None = None,
     ) -> str | None:
         """One utterance through an encoder window of its own length + ``pad_s``, decoded as faster-whisper would
         (``generate_with_fallback`` at one temperature, then its no-speech rule). Called under the lock."""
@@ -178,11 +194,13 @@ class Transcriber:
         if wanted is not None and not wanted():  # the decoder is most of the cost with beam 5: spare it
             return None
         prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        if previous:  # faster-whisper's get_prompt: <|startofprev|> + the last tokens of the previous text
+            prompt = [tokenizer.sot_prev, *tokenizer.encode(" " + previous.strip())[-223:], *prompt]
         result = model.model.generate(
             encoded,
             [prompt],
             beam_size=self.options.beam_size,
-            max_length=len(prompt) + max_new_tokens,
+            max_length=min(448, len(prompt) + max_new_tokens),
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
@@ -200,13 +218,27 @@ class Transcriber:
         return segment
 
     def transcribe_wanted(
-        self, utterance: Utterance, speaker: Speaker, offset: float = 0.0, wanted: Callable[[], bool] | None = None
+        self,
+        utterance: Utterance,
+        speaker: Speaker,
+        offset: float = 0.0,
+        wanted: Callable[[], bool] | None = None,
+        *,
+        prefix: tuple[int, str] | None = None,
+        prompt_with_prefix: bool = False,
     ) -> SpeechSegment | None:
-        """:meth:`transcribe_utterance`, given up (None) when ``wanted`` says no after the encoder."""
+        """:meth:`transcribe_utterance`, given up (None) when ``wanted`` says no after the encoder.
+
+        ``prefix`` = (sample count, its text): the utterance's first samples were already transcribed (a piece cut
+        at an inner pause while speech went on); only the rest is (with that text as Whisper's previous text when
+        ``prompt_with_prefix``), and the segment's text is both joined."""
         started = time.perf_counter()
-        text = self.transcribe(utterance.samples, utterance.rate, wanted)
+        skip, before = prefix if prefix is not None else (0, "")
+        prompt = before if prompt_with_prefix and before else None
+        text = self.transcribe(utterance.samples[skip:], utterance.rate, wanted, prompt=prompt)
         if text is None:
             return None
+        text = " ".join(part for part in (before, text) if part)
         return SpeechSegment(
             speaker,
             round(offset + utterance.start, 3),

@@ -259,6 +259,22 @@ def test_file_pipeline_transcribes_french_speech(tmp_path: Path, whisper: Transc
     assert {"sujet", "merci", "liste"} <= set(normalise(text)), text
 
 
+def test_a_known_first_part_is_not_transcribed_again_and_its_text_leads(tmp_path: Path, whisper: Transcriber) -> None:
+    first = speak("Bonjour madame, je vous appelle.", tmp_path / "first.wav", rate=16000, pad_s=(0.3, 0.5))
+    second = speak("Merci de me retirer de votre liste.", tmp_path / "second.wav", rate=16000, pad_s=(0.0, 0.3))
+    head, rest = (np.concatenate([c.samples for c in WavFileSource(p).chunks()]) for p in (first, second))
+    utterance = Utterance(np.concatenate((head, rest)), 16000, 0.3, 4.0, 4.3, index=2)
+    for prompted in (False, True):
+        segment = whisper.transcribe_wanted(
+            utterance, "agent", 1.0, prefix=(len(head), "PREMIÈRE PARTIE."), prompt_with_prefix=prompted
+        )
+        assert segment is not None
+        assert segment.text.startswith("PREMIÈRE PARTIE. "), segment.text
+        words = set(normalise(segment.text))
+        assert "bonjour" not in words and {"liste"} <= words, segment.text  # only the rest was transcribed
+        assert (segment.speaker, segment.start, segment.end) == ("agent", 1.3, 5.0)  # the whole utterance's times
+
+
 def test_silence_gives_no_segment(tmp_path: Path, whisper: Transcriber) -> None:
     path = write_wav(tmp_path / "quiet.wav", silence(3.0, 16000), rate=16000)
     assert list(transcribe_source(WavFileSource(path), whisper)) == []
