@@ -27,14 +27,14 @@ import logging
 import re
 import ssl
 import time
-from collections.abc import Container, Mapping
+from collections.abc import Callable, Container, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from desktop import __version__
-from desktop.core.crm.contract import AuthError, RejectedError, SyncError, TransientError
+from desktop.core.crm.contract import AuthError, Health, RejectedError, SyncError, TransientError
 from desktop.core.errors import InputError
 
 if TYPE_CHECKING:
@@ -131,6 +131,27 @@ def request(
     if response.is_success or response.status_code in ok:
         return response
     raise error_from_response(response, connector=connector)
+
+
+def probe(
+    client: httpx.Client,
+    path: str,
+    *,
+    connector: str,
+    endpoint: str,
+    note: Callable[[httpx.Response], str | None] | None = None,
+    **kwargs: Any,
+) -> Health:
+    """A connector's ``health()``: one timed GET of ``path``; a failure is reported, never raised. ``note`` turns
+    the response into the Health's message (e.g. a rate-limit header)."""
+    started = time.monotonic()
+    try:
+        response = request(client, "GET", path, connector=connector, **kwargs)
+    except SyncError as error:
+        return Health(ok=False, connector=connector, endpoint=endpoint, message=str(error))
+    latency = (time.monotonic() - started) * 1000
+    message = note(response) if note is not None else None
+    return Health(ok=True, connector=connector, endpoint=endpoint, latency_ms=latency, message=message)
 
 
 def error_from_exception(error: httpx.HTTPError, *, connector: str) -> SyncError:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -265,19 +264,11 @@ class DynamicsConnector:
         return out[:limit]
 
     def health(self) -> Health:
-        started = time.monotonic()
-        try:
-            response = http.request(self._client, "GET", "WhoAmI", connector=self.name)
-        except SyncError as error:
-            return Health(ok=False, connector=self.name, endpoint=self.endpoint, message=str(error))
-        remaining = response.headers.get("x-ms-ratelimit-burst-remaining-xrm-requests")
-        return Health(
-            ok=True,
-            connector=self.name,
-            endpoint=self.endpoint,
-            latency_ms=(time.monotonic() - started) * 1000,
-            message=f"burst requests remaining: {remaining}" if remaining else None,
-        )
+        def note(response: Any) -> str | None:
+            remaining = response.headers.get("x-ms-ratelimit-burst-remaining-xrm-requests")
+            return f"burst requests remaining: {remaining}" if remaining else None
+
+        return http.probe(self._client, "WhoAmI", connector=self.name, endpoint=self.endpoint, note=note)
 
     def close(self) -> None:
         self._client.close()

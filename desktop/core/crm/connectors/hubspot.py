@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -385,20 +384,17 @@ class HubSpotConnector:
         return out[:limit]
 
     def health(self) -> Health:
-        started = time.monotonic()
-        try:
-            response = http.request(
-                self._client, "GET", "crm/v3/objects/contacts", connector=self.name, params={"limit": 1}
-            )
-        except SyncError as error:
-            return Health(ok=False, connector=self.name, endpoint=self.endpoint, message=str(error))
-        remaining = response.headers.get("X-HubSpot-RateLimit-Daily-Remaining")
-        return Health(
-            ok=True,
+        def note(response: Any) -> str | None:
+            remaining = response.headers.get("X-HubSpot-RateLimit-Daily-Remaining")
+            return f"daily requests remaining: {remaining}" if remaining else None
+
+        return http.probe(
+            self._client,
+            "crm/v3/objects/contacts",
             connector=self.name,
             endpoint=self.endpoint,
-            latency_ms=(time.monotonic() - started) * 1000,
-            message=f"daily requests remaining: {remaining}" if remaining else None,
+            note=note,
+            params={"limit": 1},
         )
 
     def close(self) -> None:

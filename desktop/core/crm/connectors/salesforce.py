@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -388,18 +387,12 @@ class SalesforceConnector:
         ]
 
     def health(self) -> Health:
-        started = time.monotonic()
-        try:
-            response = http.request(self._client, "GET", "limits", connector=self.name)
-        except SyncError as error:
-            return Health(ok=False, connector=self.name, endpoint=self.endpoint, message=str(error))
-        usage = response.headers.get("Sforce-Limit-Info")
-        return Health(
-            ok=True,
+        return http.probe(
+            self._client,
+            "limits",
             connector=self.name,
             endpoint=self.endpoint,
-            latency_ms=(time.monotonic() - started) * 1000,
-            message=usage,
+            note=lambda response: response.headers.get("Sforce-Limit-Info"),
         )
 
     def close(self) -> None:

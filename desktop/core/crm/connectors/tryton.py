@@ -27,7 +27,6 @@ import base64
 import datetime as dt
 import json
 import logging
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -46,7 +45,6 @@ from desktop.core.crm.contract import (
     RemoteInteraction,
     ReviewPayload,
     ReviewState,
-    SyncError,
     TranscriptLine,
     TransientError,
 )
@@ -629,13 +627,7 @@ class TrytonConnector:
 
     def health(self) -> Health:
         """One authenticated read of ``agent_assist.call``: checks the server, the key and the module."""
-        started = time.monotonic()
-        try:
-            self._request("GET", CALL, params={"s": "1", "f": "id"})
-        except SyncError as error:
-            return Health(ok=False, connector=NAME, endpoint=self.endpoint, message=str(error))
-        latency = (time.monotonic() - started) * 1000
-        return Health(ok=True, connector=NAME, endpoint=self.endpoint, latency_ms=round(latency, 1))
+        return crm_http.probe(self._client, CALL, connector=NAME, endpoint=self.endpoint, params={"s": "1", "f": "id"})
 
 
 def _tryton_naive(value: dt.datetime) -> dict[str, Any]:

@@ -39,7 +39,6 @@ from desktop.core.crm.contract import (
     RemoteInteraction,
     ReviewPayload,
     ReviewState,
-    SyncError,
 )
 from desktop.core.errors import InputError
 
@@ -212,13 +211,7 @@ class WebhookConnector:
             raise RejectedError(f"webhook: interactions answer is not valid ({_first(error)})") from None
 
     def health(self) -> Health:
-        started = time.monotonic()
-        try:
-            http.request(self._client, "GET", "health", connector=self.name)
-        except SyncError as error:  # health reports, it never raises
-            return Health(ok=False, connector=self.name, endpoint=self.endpoint, message=str(error))
-        latency = (time.monotonic() - started) * 1000
-        return Health(ok=True, connector=self.name, endpoint=self.endpoint, latency_ms=latency)
+        return http.probe(self._client, "health", connector=self.name, endpoint=self.endpoint)
 
     def close(self) -> None:
         self._client.close()
