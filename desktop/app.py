@@ -383,7 +383,8 @@ def _start_generation(window: Any, data_dir: Path, settings: Settings, log_stage
 
 
 def _start_retention(app: Any, store: Any, settings: Settings, data_dir: Path, log_stage: Callable[..., None]) -> Any:
-    """Purge expired call content now and then daily (desktop/core/store/retention.py); returns the timer."""
+    """Purge expired call content once the event loop runs (not on the way to the window) and then daily
+    (desktop/core/store/retention.py); returns the timer."""
     import datetime as dt
 
     from PySide6.QtCore import QTimer
@@ -395,7 +396,7 @@ def _start_retention(app: Any, store: Any, settings: Settings, data_dir: Path, l
         report = purge_expired(store.conn, settings, now, recordings_dir=recordings_folder(settings, data_dir))
         log_stage("retention_purged", **report.counts())
 
-    purge()
+    QTimer.singleShot(0, purge)
     timer = QTimer(app)
     timer.setInterval(int(PURGE_INTERVAL.total_seconds() * 1000))
     timer.timeout.connect(purge)
