@@ -271,7 +271,10 @@ def test_a_known_first_part_is_not_transcribed_again_and_its_text_leads(tmp_path
         assert segment is not None
         assert segment.text.startswith("PREMIÈRE PARTIE. "), segment.text
         words = set(normalise(segment.text))
-        assert "bonjour" not in words and {"liste"} <= words, segment.text  # only the rest was transcribed
+        # only the rest was transcribed: none of the first part's words, some of the rest's (synthetic speech is
+        # heard a little differently from one CPU to another: "liste" came out as "list" in CI)
+        assert not words & {"bonjour", "madame", "appelle"}, segment.text
+        assert words & {"merci", "retirer", "votre", "liste", "list"}, segment.text
         assert (segment.speaker, segment.start, segment.end) == ("agent", 1.3, 5.0)  # the whole utterance's times
 
 
