@@ -864,9 +864,12 @@ class SummaryWorker:
         self._executor.submit(self._embed, draft)
 
     def flush(self, draft: SummaryDraft, timeout: float = 1.5) -> bool:
-        """Wait (at most ``timeout`` s) until ``draft``'s sentences are embedded; False when it took longer."""
+        """Wait (at most ``timeout`` s) until ``draft``'s sentences are embedded; False when it took longer or the
+        model is not loaded yet (a first start installs it: hang-ups must not wait for that)."""
         from concurrent.futures import TimeoutError as FutureTimeout
 
+        if not self._loaded.done():  # the model is still loading (or being installed): nothing worth waiting for
+            return False
         future = self._executor.submit(self._embed, draft)
         try:
             future.result(timeout=timeout)
