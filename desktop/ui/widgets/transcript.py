@@ -1,5 +1,7 @@
 """The live transcript: customer on the left, agent on the right, each line labelled; it follows the
-conversation unless the agent scrolled up to read, and follows again once they are back at the bottom."""
+conversation unless the agent scrolled up to read, and follows again once they are back at the bottom. A
+provisional line (a long utterance transcribed in parts) is shown greyed and italic until its refined text
+replaces it in place."""
 
 from __future__ import annotations
 
@@ -33,6 +35,10 @@ class TranscriptView(QFrame):
         super().__init__(parent)
         self.setObjectName("TranscriptView")
         self._lines: list[tuple[str, str]] = []
+        # segment idx -> (position in _lines, the line's text label, its speaker label), for replace().
+        self._by_idx: dict[int, tuple[int, QLabel, QLabel]] = {}
+        # The scroll value to restore once a line above the viewport has changed height (see replace()).
+        self._pending_value: int | None = None
         self._following = True
         self._unseen = 0
         self.title = QLabel(self)
@@ -71,8 +77,10 @@ class TranscriptView(QFrame):
     # -- content ---------------------------------------------------------------------------------------------
 
     def append(self, segment: Segment) -> None:
-        """Add one committed line; the view scrolls to it only if the agent is following."""
+        """Add one committed line; the view scrolls to it only if the agent is following. A provisional segment
+        (``final`` False) is shown as such until :meth:`replace` gives its refined text."""
         self.placeholder.hide()
+        position = len(self._lines)
         self._lines.append((segment.speaker, segment.text))
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
@@ -89,6 +97,8 @@ class TranscriptView(QFrame):
         text.setTextFormat(Qt.TextFormat.PlainText)
         text.setWordWrap(True)
         text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._mark_provisional(text, not getattr(segment, "final", True))
+        self._by_idx[segment.idx] = (position, text, speaker)
         inner = QVBoxLayout(bubble)
         inner.setContentsMargins(8, 4, 8, 5)
         inner.setSpacing(1)
@@ -106,6 +116,29 @@ class TranscriptView(QFrame):
             self._unseen += 1
             self._render_resume()
 
+    def replace(self, segment: Segment) -> None:
+        """Give the line of ``segment.idx`` its new text (and look: final unless ``segment.final`` is False), in
+        place; what the agent is reading does not move, and following stays as it was. An idx this view never
+        showed (a line of a call cleared since) is ignored."""
+        known = self._by_idx.get(segment.idx)
+        if known is None:
+            return
+        position, text, speaker = known
+        self._lines[position] = (self._lines[position][0], segment.text)
+        bar = self.scroll_area.verticalScrollBar()
+        bubble = text.parentWidget()
+        # A line starting above the viewport that grows or shrinks would push the lines being read: keep them still.
+        above = not self._following and bubble is not None and bubble.geometry().top() < bar.value()
+        old_height = text.heightForWidth(text.width())
+        text.setText(segment.text)
+        self._mark_provisional(text, not getattr(segment, "final", True))
+        if speaker.property("start") != segment.start:
+            speaker.setProperty("start", segment.start)
+            self._label_speaker(speaker)
+        delta = text.heightForWidth(text.width()) - old_height
+        if above and delta:
+            self._pending_value = bar.value() + delta
+
     def clear(self) -> None:
         while self.lines_layout.count() > 2:  # the placeholder and the stretch stay
             item = self.lines_layout.takeAt(1)
@@ -119,6 +152,8 @@ class TranscriptView(QFrame):
                         widget.deleteLater()
                 layout.deleteLater()
         self._lines.clear()
+        self._by_idx.clear()
+        self._pending_value = None
         self.placeholder.show()
         self._unseen = 0
         self._set_following(True)
@@ -143,8 +178,11 @@ class TranscriptView(QFrame):
         self._set_following(value >= bar.maximum() - _BOTTOM_SLACK)
 
     def _on_scrollbar_range_changed(self, _minimum: int, maximum: int) -> None:
+        pending, self._pending_value = self._pending_value, None
         if self._following:
             self.scroll_area.verticalScrollBar().setValue(maximum)
+        elif pending is not None:
+            self.scroll_area.verticalScrollBar().setValue(min(pending, maximum))
 
     def _set_following(self, following: bool) -> None:
         if following == self._following:
@@ -162,7 +200,20 @@ class TranscriptView(QFrame):
         self.placeholder.setText(self.tr("La transcription s'affiche ici pendant l'appel."))
         for speaker in self.container.findChildren(QLabel, "SpeakerLabel"):
             self._label_speaker(speaker)
+        for text in self.container.findChildren(QLabel, "LineText"):
+            self._mark_provisional(text, bool(text.property("provisional")))
         self._render_resume()
+
+    def _mark_provisional(self, label: QLabel, provisional: bool) -> None:
+        """The look (style sheet) and what a tooltip or a screen reader says of a provisional line."""
+        if label.property("provisional") is not provisional:
+            label.setProperty("provisional", provisional)
+            # A dynamic property takes effect in the style sheet only once the style is applied again.
+            label.style().unpolish(label)
+            label.style().polish(label)
+        note = self.tr("Transcription provisoire : le texte sera affiné dans un instant.") if provisional else ""
+        label.setToolTip(note)
+        label.setAccessibleDescription(note)
 
     def _label_speaker(self, label: QLabel) -> None:
         name = self.tr("Agent") if label.property("speaker") == "agent" else self.tr("Client")
