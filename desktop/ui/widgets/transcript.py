@@ -37,8 +37,8 @@ class TranscriptView(QFrame):
         self._lines: list[tuple[str, str]] = []
         # segment idx -> (position in _lines, the line's text label, its speaker label), for replace().
         self._by_idx: dict[int, tuple[int, QLabel, QLabel]] = {}
-        # The scroll value to restore once a line above the viewport has changed height (see replace()).
-        self._pending_value: int | None = None
+        # (scroll value when a line above the viewport changed height, the value that keeps the rest still).
+        self._pending_scroll: tuple[int, int] | None = None
         self._following = True
         self._unseen = 0
         self.title = QLabel(self)
@@ -137,7 +137,7 @@ class TranscriptView(QFrame):
             self._label_speaker(speaker)
         delta = text.heightForWidth(text.width()) - old_height
         if above and delta:
-            self._pending_value = bar.value() + delta
+            self._pending_scroll = (bar.value(), bar.value() + delta)
 
     def clear(self) -> None:
         while self.lines_layout.count() > 2:  # the placeholder and the stretch stay
@@ -153,7 +153,7 @@ class TranscriptView(QFrame):
                 layout.deleteLater()
         self._lines.clear()
         self._by_idx.clear()
-        self._pending_value = None
+        self._pending_scroll = None
         self.placeholder.show()
         self._unseen = 0
         self._set_following(True)
@@ -178,11 +178,12 @@ class TranscriptView(QFrame):
         self._set_following(value >= bar.maximum() - _BOTTOM_SLACK)
 
     def _on_scrollbar_range_changed(self, _minimum: int, maximum: int) -> None:
-        pending, self._pending_value = self._pending_value, None
+        pending, self._pending_scroll = self._pending_scroll, None
+        bar = self.scroll_area.verticalScrollBar()
         if self._following:
-            self.scroll_area.verticalScrollBar().setValue(maximum)
-        elif pending is not None:
-            self.scroll_area.verticalScrollBar().setValue(min(pending, maximum))
+            bar.setValue(maximum)
+        elif pending is not None and bar.value() == pending[0]:  # not if the agent scrolled since
+            bar.setValue(min(pending[1], maximum))
 
     def _set_following(self, following: bool) -> None:
         if following == self._following:
