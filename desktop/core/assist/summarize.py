@@ -38,6 +38,7 @@ import threading
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from dataclasses import replace as _with
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -445,10 +446,13 @@ class CallInfo:
 class _Turn:
     index: int
     speaker: str
-    text: str
+    text: str  # redacted
     start: float | None
     sentences: list[Sentence]
     detections: tuple[str, ...]
+    entities: Entities = field(default_factory=Entities)  # read with the turn before as context
+    commitments: list[Commitment] = field(default_factory=list)
+    masked: bool = False  # a card number, an IBAN or a configured pattern was masked in it
 
 
 _ACTION = re.compile(
@@ -465,6 +469,11 @@ _ADDRESS = re.compile(r"\b\d+\s*(?:bis |ter )?(?:rue|allee|avenue|boulevard|bd|c
 _FILLER = re.compile(r"^(?:(?:euh|alors|donc|bon|bien|et|tres bien|parfait|voila|d accord|oui|merci)[\s,.:;!]+)+", re.I)
 
 
+def _common_prefix(a: Sequence[Sentence], b: Sequence[Sentence]) -> int:
+    """How many sentences ``a`` and ``b`` share from their start (same turn, speaker and text: same embedding)."""
+    return next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+
 def _flat(text: str) -> str:
     return " ".join(token.word for token in extract.tokenize(text))
 
@@ -472,8 +481,8 @@ def _flat(text: str) -> str:
 class SummaryDraft:
     """The summary of one call, kept up to date as segments arrive; :meth:`finish` drafts the Summary.
 
-    Thread-safe: :meth:`add` (the GUI thread, cheap: regular expressions), :meth:`embed_pending` (a worker: the
-    model) and :meth:`finish` may run on different threads.
+    Thread-safe: :meth:`add` and :meth:`replace` (the GUI thread, cheap: regular expressions),
+    :meth:`embed_pending` (a worker: the model) and :meth:`finish` may run on different threads.
     """
 
     def __init__(
@@ -499,49 +508,131 @@ class SummaryDraft:
         self._sentences: list[Sentence] = []
         self._lock = threading.Lock()
         self._embedding = threading.Lock()
+        self._input = threading.Lock()  # add() and replace() one at a time: each reads the turn before
+        self._generation = 0  # bumped by replace(): rows embedded meanwhile may belong to a replaced text
         self.rejected: list[Rejected] = []
         self._active = self.classifier  # the classifier of the finish() in progress
 
     # -- incremental input --------------------------------------------------------------------------------------
 
     def add(self, segment: TurnLike, *, start: float | None = None) -> None:
-        """Read one transcript segment (redacted here again: the engine never holds a card number or an IBAN)."""
-        redaction = redact(segment.text, self.patterns)
-        text = redaction.text
+        """Read one transcript segment (redacted here again: the engine never holds a card number or an IBAN).
+
+        Its index is the number of segments added before it (the call's segment index)."""
         if start is None:
             start = getattr(segment, "start", None)
-        with self._lock:
-            index = len(self.turns)
-            previous = self.turns[-1].text if self.turns else ""
+        with self._input:
+            with self._lock:
+                index = len(self.turns)
+                previous = self.turns[-1].text if self.turns else ""
+            turn = self._read(index, segment, start, previous)
+            with self._lock:
+                self.turns.append(turn)
+                self.entities.add(turn.entities)
+                self.commitments.extend(turn.commitments)
+                self._sentences.extend(turn.sentences)
+                self.masked = self.masked or turn.masked
+
+    def replace(self, index: int, segment: TurnLike, *, start: float | None = None) -> None:
+        """The segment added ``index``-th now says ``segment``'s text (a provisional transcription refined): the
+        draft becomes what adding the segments with this text in the first place gives. ``start``: else
+        ``segment.start``, else the turn's own. Sentences before the turn (and its first ones, when unchanged) keep
+        their embeddings; from the first changed sentence on, :meth:`embed_pending` embeds again. Redacted as in
+        :meth:`add`; the turn after is read again (its entities depend on this one). :class:`IndexError` when no
+        segment was added at ``index``."""
+        if start is None:
+            start = getattr(segment, "start", None)
+        with self._input:
+            with self._lock:
+                count = len(self.turns)
+                if not 0 <= index < count:
+                    raise IndexError(f"segment {index} is not in the summary draft ({count} segment(s) added)")
+                old = self.turns[index]
+                previous = self.turns[index - 1].text if index else ""
+                following = self.turns[index + 1] if index + 1 < count else None
+            turn = self._read(index, segment, old.start if start is None else start, previous)
+            if turn == old:
+                return  # the refined text is the provisional one: nothing to read or embed again
+            if following is not None and turn.text != old.text:  # its entities were read with this turn as context
+                following = _with(following, entities=extract.turn_entities(following.text, self.started_at, turn.text))
+            with self._lock:
+                self.turns[index] = turn
+                if following is not None:
+                    self.turns[index + 1] = following
+                before = self._sentences
+                self._rebuild()
+                if self._sentences == before:
+                    return  # same sentences (a new start, a reference read differently): the rows hold
+                # rows are kept up to the first sentence that changed: the turns before and its unchanged beginning
+                keep = _common_prefix(before, self._sentences)
+                if self._rows() > keep:
+                    rows = np.concatenate(self._vectors)[:keep]
+                    self._vectors = [rows] if keep else []
+                self._generation += 1
+
+    def _read(self, index: int, segment: TurnLike, start: float | None, previous: str) -> _Turn:
+        """One segment, redacted, as the draft holds it (``previous``: the redacted text of the turn before)."""
+        redaction = redact(segment.text, self.patterns)
+        text = redaction.text
         parts = extract.sentences(index, segment.speaker, text)
-        entities = extract.turn_entities(text, self.started_at, previous)
-        commitments = [c for c in (extract.commitment(s, self.started_at) for s in parts) if c is not None]
         detections: tuple[str, ...] = ()
         if self.detector is not None and segment.speaker == "customer":
             detections = tuple(d.kind for d in self.detector.detect(text))
-        with self._lock:
-            self.turns.append(_Turn(index, segment.speaker, text, start, parts, detections))
-            self.entities.add(entities)
-            self.commitments.extend(commitments)
-            self._sentences.extend(parts)
-            self.masked = self.masked or CARD_MASK in text or IBAN_MASK in text or bool(redaction.kinds)
+        return _Turn(
+            index,
+            segment.speaker,
+            text,
+            start,
+            parts,
+            detections,
+            entities=extract.turn_entities(text, self.started_at, previous),
+            commitments=[c for c in (extract.commitment(s, self.started_at) for s in parts) if c is not None],
+            masked=CARD_MASK in text or IBAN_MASK in text or bool(redaction.kinds),
+        )
+
+    def _rebuild(self) -> None:
+        """The call's aggregates from its turns (``Entities`` only accumulates). Under ``_lock``."""
+        self.entities = Entities()
+        for turn in self.turns:
+            self.entities.add(turn.entities)
+        self.commitments = [c for turn in self.turns for c in turn.commitments]
+        self._sentences = [s for turn in self.turns for s in turn.sentences]
+        self.masked = any(turn.masked for turn in self.turns)
+
+    def _rows(self) -> int:
+        """How many sentences are embedded (under ``_lock``)."""
+        return sum(len(v) for v in self._vectors)
 
     def embed_pending(self) -> int:
-        """Embed the sentences added since the last call (on a worker: this is the model's work); how many."""
+        """Embed the sentences added (or replaced) since the last call (on a worker: this is the model's work);
+        how many rows were kept. Rows of a text replaced while the model ran are dropped and embedded again."""
+        embedded = 0
         with self._embedding:
-            with self._lock:
-                classifier = self.classifier
-                done = sum(len(v) for v in self._vectors)
-                todo = [s.text for s in self._sentences[done:]]
-            if not todo:
-                return 0
-            # in batches: one forward over a whole call's sentences would hold all their activations at once
-            vectors = np.concatenate([classifier.embed(todo[k : k + _BATCH]) for k in range(0, len(todo), _BATCH)])
-            with self._lock:
-                if classifier is not self.classifier:
-                    return 0  # switched meanwhile: these rows belong to the old model
-                self._vectors.append(vectors)
-            return len(todo)
+            while True:
+                with self._lock:
+                    classifier = self.classifier
+                    generation = self._generation
+                    done = self._rows()
+                    todo = self._sentences[done:]
+                if not todo:
+                    return embedded
+                texts = [s.text for s in todo]
+                # in batches: one forward over a whole call's sentences would hold all their activations at once
+                vectors = np.concatenate(
+                    [classifier.embed(texts[k : k + _BATCH]) for k in range(0, len(texts), _BATCH)]
+                )
+                with self._lock:
+                    if classifier is not self.classifier:
+                        return embedded  # switched meanwhile: these rows belong to the old model
+                    if generation == self._generation:
+                        self._vectors.append(vectors)
+                        return embedded + len(vectors)
+                    # a turn was replaced meanwhile: keep the rows of the sentences still there unchanged, redo the rest
+                    if self._rows() == done:
+                        kept = _common_prefix(todo, self._sentences[done:])
+                        if kept:
+                            self._vectors.append(vectors[:kept])
+                            embedded += kept
 
     def use_classifier(self, classifier: Classifier) -> None:
         """Classify with ``classifier`` from now on (the model finished loading): sentences are embedded again."""

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from desktop.core.assist.extract import Turn
@@ -19,9 +21,11 @@ from desktop.core.assist.summarize import (
     Classifier,
     Prose,
     SummaryDraft,
+    Vectors,
     apply_prose,
     draft_summary,
     facts_supported,
+    lexical_embed,
     load_prototypes,
     read_corpus_call,
 )
@@ -179,6 +183,214 @@ def test_incremental_drafting_gives_the_same_summary(classifier: Classifier, det
     )
     assert draft.finish(None) == once
     assert draft.embed_pending() == 0  # finish() left nothing to embed
+
+
+# -- a segment's text replaced (a provisional transcription refined) ---------------------------------------------
+
+
+class CountingEmbed:
+    """An embedder double: the lexical stand-in, recording what it embeds; ``hold()`` makes its next call wait
+    until ``release`` is set (an embedding in flight on the worker)."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self._holding = False
+
+    def hold(self) -> None:
+        self._holding = True
+        self.entered.clear()
+        self.release.clear()
+
+    def __call__(self, texts: Sequence[str]) -> Vectors:
+        self.texts.extend(texts)
+        if self._holding:
+            self._holding = False
+            self.entered.set()
+            assert self.release.wait(5), "the test never released the embedder"
+        return lexical_embed(texts)
+
+
+@pytest.fixture
+def counting() -> tuple[Classifier, CountingEmbed]:
+    embed = CountingEmbed()
+    model = Classifier(load_prototypes(), embed, name="counting")
+    embed.texts.clear()  # the prototypes, embedded once when built
+    return model, embed
+
+
+def _drafted(turns: Sequence[Turn], classifier: Classifier, detector=None, call=INBOUND) -> SummaryDraft:
+    draft = SummaryDraft(call, started_at=STARTED, classifier=classifier, detector=detector)
+    for turn in turns:
+        draft.add(turn)
+    return draft
+
+
+def _assert_same(draft: SummaryDraft, direct: SummaryDraft) -> None:
+    """``draft`` holds what ``direct`` (built with the final texts from the start) holds, and drafts the same."""
+    assert draft.turns == direct.turns  # texts, sentences, detections, per-turn entities and commitments
+    assert draft.entities == direct.entities
+    assert draft.commitments == direct.commitments
+    assert draft.masked == direct.masked
+    assert draft._sentences == direct._sentences
+    assert draft.finish(None).to_json() == direct.finish(None).to_json()
+
+
+def _rows(draft: SummaryDraft) -> np.ndarray:
+    return np.concatenate(draft._vectors) if draft._vectors else np.zeros((0, 1024), dtype=np.float32)
+
+
+def test_replacing_the_last_turn_is_as_if_it_had_said_so_from_the_start(classifier: Classifier, detector) -> None:
+    turns = _turns(
+        "A: ACME Énergie bonjour, je vous écoute.",
+        "C: J'ai été prélevée deux fois ce mois-ci.",
+        "A: Je vois. Je lance le remboursement de quatre-vingt-sept euros, le virement sera fait le premier décembre.",
+    )
+    provisional = Turn("agent", "Je vois je lance le rembourse. Ment de quatre-vingts", start=20.0)
+    draft = _drafted([*turns[:2], provisional], classifier, detector)
+    before = draft.finish(None).to_json()
+    draft.replace(2, turns[2])
+    _assert_same(draft, _drafted(turns, classifier, detector))
+    after = draft.finish(None)
+    assert after.to_json() != before and after.entities.amounts_eur == [87.0]
+    assert {s.due for s in after.next_steps} == {dt.date(2026, 12, 1)}
+
+
+def test_replacing_a_middle_turn_reads_the_next_one_again(classifier: Classifier) -> None:
+    # the customer's digits are a reference only after « numéro client »: the provisional text had it, not the refined
+    final = _turns(
+        "A: Bonjour, je vous écoute.",
+        "A: Quel est votre prénom, s'il vous plaît ?",
+        "C: 51 04 47 29.",
+        "C: Et je voudrais résilier mon abonnement.",
+    )
+    provisional = Turn("agent", "Quel est votre numéro client, s'il vous plaît ?", start=10.0)
+    draft = _drafted([final[0], provisional, *final[2:]], classifier)
+    assert draft.entities.references == ["51 04 47 29"]
+    draft.replace(1, final[1])
+    assert draft.entities.references == []  # rebuilt, not accumulated
+    _assert_same(draft, _drafted(final, classifier))
+    # and the other way round: the refined text brings the cue
+    draft.replace(1, provisional)
+    assert draft.entities.references == ["51 04 47 29"]
+    _assert_same(draft, _drafted([final[0], provisional, *final[2:]], classifier))
+
+
+def test_a_replaced_turn_is_detected_and_redacted_again(classifier: Classifier, detector) -> None:
+    turns = _turns(
+        "A: Je vous appelle pour notre offre d'électricité verte.",
+        "C: Bon, écoutez, je ne veux plus être appelé, retirez-moi de vos listes.",
+        "C: Et c'est 4970 1012 3456 7893 ma carte.",
+    )
+    garbled = [Turn("customer", "Bon écoutez je ne veux plus", start=10.0), Turn("customer", "Et c'est ma", start=20.0)]
+    draft = _drafted([turns[0], *garbled], classifier, detector, call=OUTBOUND)
+    assert draft.finish(None).disposition != "do_not_call" and not draft.masked
+    draft.replace(1, turns[1])
+    draft.replace(2, turns[2])
+    _assert_same(draft, _drafted(turns, classifier, detector, call=OUTBOUND))
+    assert draft.finish(None).disposition == "do_not_call" and draft.masked
+    held = json.dumps([t.text for t in draft.turns] + [s.text for s in draft._sentences], ensure_ascii=False)
+    assert "4970" not in held and "7893" not in held
+    draft.replace(2, garbled[1])  # a refined text without the card: nothing masked any more
+    assert not draft.masked
+    _assert_same(draft, _drafted([*turns[:2], garbled[1]], classifier, detector, call=OUTBOUND))
+
+
+@pytest.mark.parametrize("name", ["call-01", "call-04", "call-07"])
+def test_any_turn_refined_gives_the_draft_of_the_final_transcript(name: str, classifier: Classifier, detector) -> None:
+    call = read_corpus_call(_corpus(name), name)
+    direct = draft_summary(
+        call.call, call.segments, None, started_at=call.started_at, classifier=classifier, detector=detector
+    ).to_json()
+    for k, segment in enumerate(call.segments):
+        # a provisional text: the utterance cut in two parts, the second one's beginning lost
+        words = segment.text.split()
+        cut = max(1, len(words) // 2)
+        provisional = Turn(segment.speaker, " ".join(words[:cut]) + ". " + " ".join(words[cut + 1 :]), segment.start)
+        draft = SummaryDraft(call.call, started_at=call.started_at, classifier=classifier, detector=detector)
+        for j, turn in enumerate(call.segments):
+            draft.add(provisional if j == k else turn)
+            if j in (k, k + 2):
+                draft.embed_pending()  # the worker embeds the provisional sentences, and some after them
+        draft.replace(k, segment)
+        assert draft.finish(None).to_json() == direct, (name, k)
+        assert np.array_equal(_rows(draft), lexical_embed([s.text for s in draft._sentences]))
+
+
+def test_rows_before_the_replaced_turn_are_kept(counting: tuple[Classifier, CountingEmbed]) -> None:
+    model, embed = counting
+    turns = _turns(
+        "C: Bonjour. Ma box ne marche plus depuis hier.",
+        "A: D'accord. Je regarde votre ligne.",
+        "C: Oui. Le voyant est rouge. Il clignote parfois.",
+        "A: Je vous envoie un technicien jeudi 26 novembre.",
+    )
+    provisional = Turn("customer", "Oui. Le voyant est rouge il cli. Gnote", start=20.0)
+    draft = _drafted([*turns[:2], provisional, turns[3]], model)
+    assert draft.embed_pending() == 8
+    embed.texts.clear()
+    draft.replace(2, turns[2])
+    # the turns before, and the replaced turn's unchanged first sentence, stay embedded: the rest again
+    assert len(_rows(draft)) == 5
+    assert draft.embed_pending() == 3
+    assert embed.texts == [
+        "Le voyant est rouge.",
+        "Il clignote parfois.",
+        "Je vous envoie un technicien jeudi 26 novembre.",
+    ]
+    assert np.array_equal(_rows(draft), lexical_embed([s.text for s in draft._sentences]))
+    _assert_same(draft, _drafted(turns, model))
+    embed.texts.clear()
+    draft.replace(2, turns[2])  # the refined text once more: nothing to embed again
+    assert draft.embed_pending() == 0 and embed.texts == []
+
+
+def test_a_replace_while_the_model_runs_keeps_no_row_of_the_old_text(
+    counting: tuple[Classifier, CountingEmbed],
+) -> None:
+    model, embed = counting
+    turns = _turns("C: Bonjour. Ma box ne marche plus.", "C: Le voyant clignote en rouge.", "A: Je regarde.")
+    provisional = Turn("customer", "Le voyant cligne. Au rouge", start=10.0)
+    draft = _drafted([turns[0], provisional, turns[2]], model)
+    embed.hold()
+    result: list[int] = []
+    worker = threading.Thread(target=lambda: result.append(draft.embed_pending()))
+    worker.start()
+    assert embed.entered.wait(5)
+    draft.replace(1, turns[1])  # add/replace never wait for the model
+    embed.release.set()
+    worker.join(5)
+    assert not worker.is_alive()
+    # the first turn's rows were kept, the old text's dropped, the new text embedded in the same call
+    assert embed.texts == [
+        "Bonjour.", "Ma box ne marche plus.", "Le voyant cligne.", "Au rouge", "Je regarde.",
+        "Le voyant clignote en rouge.", "Je regarde.",
+    ]  # fmt: skip
+    assert result == [4]
+    assert np.array_equal(_rows(draft), lexical_embed([s.text for s in draft._sentences]))
+    assert draft.embed_pending() == 0
+    _assert_same(draft, _drafted(turns, model))
+
+
+def test_replacing_a_segment_that_was_never_added_is_an_index_error(classifier: Classifier) -> None:
+    draft = _drafted(_turns("C: Bonjour."), classifier)
+    for index in (1, -1):
+        with pytest.raises(
+            IndexError, match=rf"^segment {index} is not in the summary draft \(1 segment\(s\) added\)$"
+        ):
+            draft.replace(index, Turn("customer", "Bonsoir."))
+    assert [t.text for t in draft.turns] == ["Bonjour."]
+
+
+def test_a_replace_keeps_the_start_unless_given(classifier: Classifier) -> None:
+    draft = _drafted(_turns("C: Bonjour.", "C: Je ne veux plus être appelé."), classifier)
+    draft.replace(1, Turn("customer", "Je ne veux plus être appelée."))
+    assert draft.turns[1].start == 10.0
+    draft.replace(1, Turn("customer", "Je ne veux plus être appelée.", start=11.0))
+    assert draft.turns[1].start == 11.0
+    draft.replace(1, Turn("customer", "Je ne veux plus être appelée.", start=11.0), start=12.5)
+    assert draft.turns[1].start == 12.5
 
 
 # -- the generator seam -------------------------------------------------------------------------------------------
