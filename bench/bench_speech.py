@@ -15,7 +15,7 @@ pipeline's end of utterance → segment committed latency through a real baresip
   2 s of silence, the agent's baresip records; the app's :class:`TranscriptionService` follows the recordings. From
   the end of each utterance's speech in the recording (epoch time of the recording's first sample + the cutter's
   end) to ``segment_committed`` (stored, after redaction; the panel shows it in the same turn of the event loop).
-  ``--live-settings`` runs one call per setting (beam:hangover:tail:spec|nospec), ``--live-rounds`` times in turn,
+  ``--live-settings`` runs one call per setting (beam:hangover:tail:spec|nospec|partN|refineN), ``--live-rounds`` times in turn,
   so that settings meet the same machine load; the 1-min load average is reported with each.
 
     .venv/bin/python bench/bench_speech.py [--per-call 3] [--live 8] [--cores 2] [--out bench/out/speech.md]
@@ -164,15 +164,20 @@ class LiveConfig:
     parts_after_s: float | None = None
     #: The parts' text as Whisper's previous text for the rest.
     parts_prompt: bool = False
+    #: A line joined from parts is provisional and the whole utterance is transcribed again (the app's default).
+    refine: bool = False
 
     @classmethod
     def parse(cls, text: str) -> LiveConfig:
-        """``beam:hangover:tail:spec|nospec|partN|partpN``, e.g. ``5:0.5:0.3:spec`` (the app's); ``part5``:
-        speculative, and a long utterance's part transcribed at an inner pause once it holds 5 s more than the
-        last part, so that at its end only the rest is left; ``partp5``: the same, the parts' text given to
-        the rest as Whisper's previous text."""
+        """``beam:hangover:tail:spec|nospec|partN|partpN|refineN``, e.g. ``5:0.5:0.3:refine5`` (the app's);
+        ``spec``: speculative, never split; ``part5``: speculative, and a long utterance's part transcribed at an
+        inner pause once it holds 5 s more than the last part, so that at its end only the rest is left;
+        ``partp5``: the same, the parts' text given to the rest as Whisper's previous text; ``refine5``: ``part5``
+        whose joined line is provisional, replaced by the whole utterance transcribed again."""
         try:
             beam, hangover, tail, mode = text.split(":")
+            if mode.startswith("refine"):
+                return cls(int(beam), float(hangover), float(tail), True, float(mode[6:]), refine=True)
             if mode.startswith("partp"):
                 return cls(int(beam), float(hangover), float(tail), True, float(mode[5:]), True)
             if mode.startswith("part"):
@@ -182,7 +187,7 @@ class LiveConfig:
             return cls(int(beam), float(hangover), float(tail), mode == "spec")
         except ValueError:
             raise SystemExit(
-                f"bad live setting {text!r}: expected beam:hangover:tail:spec|nospec|partN|partpN"
+                f"bad live setting {text!r}: expected beam:hangover:tail:spec|nospec|partN|partpN|refineN"
             ) from None
 
     @property
@@ -190,6 +195,7 @@ class LiveConfig:
         spec = "speculative" if self.speculate else "no speculation"
         if self.parts_after_s is not None:
             spec += f", parts every {self.parts_after_s} s{' prompted' if self.parts_prompt else ''}"
+            spec += ", refined" if self.refine else ""
         return f"beam {self.beam}, hangover {self.hangover_s} s, tail {self.tail_s} s, {spec}"
 
 
@@ -240,21 +246,32 @@ def live(model: Path, folder: Path, customer_wav: Path, count: int, config: Live
             speculate=config.speculate,
             parts_after_s=config.parts_after_s,
             parts_prompt=config.parts_prompt,
+            refine=config.refine,
         )
         done = {"flag": False}
+        session_box: dict[str, Any] = {}
 
-        def on_segment(_session: object, segment: Any, timing: dict[str, float]) -> None:
+        def on_segment(session: object, segment: Any, timing: dict[str, float]) -> None:
+            session_box["session"] = session
             rows.append(
                 {
                     "latency_s": timing["committed"] - timing["speech_end"],
                     "compute_s": timing["compute_s"],
                     "speculative": timing["speculative"],
                     "duration_s": segment.end - segment.start,
+                    "provisional": float(not segment.final),
+                    "idx": segment.idx,
                 }
             )
             texts_out.append(segment.text)
 
+        def on_refined(_session: object, segment: Any, timing: dict[str, float]) -> None:
+            for row in rows:
+                if row["idx"] == segment.idx:
+                    row["final_s"] = timing["committed_final"] - timing["speech_end"]
+
         speech.segment_committed.connect(on_segment)
+        speech.segment_refined.connect(on_refined)
         speech.call_transcribed.connect(lambda _s: done.update(flag=True))
         with running_pair(
             run / "phones", customer_audio=customer_wav, agent_audio=agent_wav, codec="G722",
@@ -281,8 +298,11 @@ def live(model: Path, folder: Path, customer_wav: Path, count: int, config: Live
             source.stop()
             customer.close()
             speech.stop()
+        session = session_box.get("session")
+        final_texts = [segment.text for segment in session.segments] if session is not None else []
     del app
     latencies = sorted(r["latency_s"] for r in rows)
+    finals = sorted(r["final_s"] for r in rows if "final_s" in r)
     computes = [r["compute_s"] for r in rows]
     p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))] if latencies else float("nan")
     return {
@@ -296,6 +316,10 @@ def live(model: Path, folder: Path, customer_wav: Path, count: int, config: Live
         "compute_median_s": statistics.median(computes) if computes else float("nan"),
         "compute_max_s": max(computes) if computes else float("nan"),
         "wer": word_error_rate(" ".join(texts(3)[:count]), " ".join(texts_out)),
+        "wer_final": word_error_rate(" ".join(texts(3)[:count]), " ".join(final_texts)),
+        "provisional": sum(int(r["provisional"]) for r in rows),
+        "final_median_s": statistics.median(finals) if finals else float("nan"),
+        "final_max_s": max(finals) if finals else float("nan"),
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
         "rows": rows,
@@ -335,19 +359,29 @@ def report(results: list[dict[str, Any]], live_results: list[dict[str, Any]], ar
             " one call each, in the order listed; load = 1-min load average before → after the call:",
             "",
             "| setting | utterances | segments | speculative | median | p95 | max | compute median | compute max"
-            " | WER | load |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            " | WER shown | provisional | refined: median / max | WER final | load |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in live_results:
+            refined = f"{r['final_median_s']:.2f} / {r['final_max_s']:.2f} s" if r["provisional"] else "—"
             lines.append(
                 f"| {r['config']} | {r['utterances']} | {r['segments']} | {r['speculative']} | {r['median_s']:.2f} s |"
                 f" {r['p95_s']:.2f} s | {r['max_s']:.2f} s | {r['compute_median_s']:.2f} s |"
-                f" {r['compute_max_s']:.2f} s | {r['wer']:.2f} | {r['load_before']:.1f} → {r['load_after']:.1f} |"
+                f" {r['compute_max_s']:.2f} s | {r['wer']:.2f} | {r['provisional']} | {refined} | {r['wer_final']:.2f} |"
+                f" {r['load_before']:.1f} → {r['load_after']:.1f} |"
             )
-        lines += ["", f"End of speech → segment committed, target p95 < {TARGET_P95_S} s. Per segment (s):", ""]
+        lines += [
+            "",
+            f'End of speech → segment committed (shown), target p95 < {TARGET_P95_S} s; "refined": end of speech →'
+            ' the provisional line\'s final text committed; "WER shown": the texts as first shown, "WER final":'
+            " the call's transcript at its end. Per segment (s):",
+            "",
+        ]
         for r in live_results:
             cells = ", ".join(
-                f"{x['duration_s']:.1f}→{x['latency_s']:.2f}{'*' if x['speculative'] else ''}" for x in r["rows"]
+                f"{x['duration_s']:.1f}→{x['latency_s']:.2f}{'*' if x['speculative'] else ''}"
+                + (f" (final {x['final_s']:.2f})" if "final_s" in x else "")
+                for x in r["rows"]
             )
             lines.append(f"- {r['config']}: {cells} (utterance length→latency, * = speculative)")
     return "\n".join(lines) + "\n"
@@ -371,8 +405,8 @@ def main() -> int:
     parser.add_argument("--live", type=int, default=8, help="utterances in the live call (0: none)")
     parser.add_argument(
         "--live-settings",
-        default="5:0.5:0.3:nospec,5:0.5:0.3:spec",
-        help="beam:hangover:tail:spec|nospec, comma-separated, one call each (default: before, and the app's)",
+        default="5:0.5:0.3:spec,5:0.5:0.3:refine5",
+        help="beam:hangover:tail:spec|nospec|partN|partpN|refineN, comma-separated, one call each (default: before, and the app's)",
     )
     parser.add_argument("--live-rounds", type=int, default=1, help="run the live settings this many times in turn")
     parser.add_argument("--out", help="also write the report here")

@@ -8,7 +8,9 @@ Signals:
 - ``call_started(session)``: a call rang, was dialled, or was answered without either.
 - ``call_state_changed(session)``: ringing → active → wrap_up → saved, or missed.
 - ``verdict_changed(session)``: the consent decision of the session is new (start, withdrawal, valid_until).
-- ``segment_added(session, segment)``: a transcript line was committed.
+- ``segment_added(session, segment)``: a transcript line was committed (``segment.final`` False: a provisional
+  text, refined shortly after).
+- ``segment_refined(session, segment)``: a provisional line got its final text (same ``idx``).
 - ``phrase_detected(session, kind, segment_idx)``: a customer turn contains a withdrawal, objection, proof
   request or recording refusal; the agent confirms the consent ones before anything is recorded.
 - ``disclosure_changed(session, checklist)``: the opening-disclosure checklist, as ticked so far.
@@ -61,6 +63,7 @@ class CallService(QObject):
     call_state_changed = Signal(object)
     verdict_changed = Signal(object)
     segment_added = Signal(object, object)
+    segment_refined = Signal(object, object)
     phrase_detected = Signal(object, str, int)
     disclosure_changed = Signal(object, object)
     suggestions_changed = Signal(object, object)
@@ -152,12 +155,20 @@ class CallService(QObject):
         return session
 
     def add_segment(
-        self, session: CallSession, speaker: Speaker, text: str, start: float | None = None, end: float | None = None
+        self,
+        session: CallSession,
+        speaker: Speaker,
+        text: str,
+        start: float | None = None,
+        end: float | None = None,
+        *,
+        final: bool = True,
     ) -> Segment:
-        """Redact the transcript line (cards, IBANs, the pack's patterns), commit it, then run the live helpers on it."""
+        """Redact the transcript line (cards, IBANs, the pack's patterns), commit it, then run the live helpers on it.
+        ``final`` False: a provisional text, replaced later by :meth:`refine_segment`."""
         text = redact(text, self.desk.policy.data.redaction.patterns).text
-        segment = self.desk.add_segment(session, speaker, text, start, end)
-        log.debug("segment %d (%s): %s", segment.idx, speaker, text)
+        segment = self.desk.add_segment(session, speaker, text, start, end, final=final)
+        log.debug("segment %d (%s%s): %s", segment.idx, speaker, "" if final else ", provisional", text)
         if self.summaries is not None:  # the summary follows the call, so that it is ready at hang-up
             if session.uid in self.summaries:
                 self.summaries[session.uid].add(segment)
@@ -170,18 +181,48 @@ class CallService(QObject):
             self.disclosures[session.uid] = checklist
             self.disclosure_changed.emit(session, checklist)
         if speaker == "customer":
-            kinds = tuple(detection.kind for detection in self.detector.detect(text))
-            for kind in kinds:
-                log.info("call %s: %s detected in segment %d", session.uid[:8], kind, segment.idx)
-                self.phrase_detected.emit(session, kind, segment.idx)
-            verdict = session.decision.verdict if session.decision else None
-            if self.suggester is not None:  # ranked by the embedder on its worker; re-emitted by _on_ranked
-                self.suggester.request(session, text, verdict, session.sector, kinds)
-                return segment
-            suggestions: list[Suggestion] = self.playbook.suggest(text, verdict, kinds)
-            if suggestions:
-                self.suggestions_changed.emit(session, suggestions)
+            self._customer_said(session, segment, text, ())
         return segment
+
+    def refine_segment(self, session: CallSession, idx: int, text: str) -> Segment:
+        """A provisional line's final text (the whole utterance transcribed at once): redacted, stored in place of
+        the provisional one, shown, given to the summary; a consent phrase the provisional text did not hold is
+        detected now (one it held was already raised, and is not raised twice); the replies follow it if it is
+        still the last customer line. Raises IndexError for an unknown ``idx``."""
+        text = redact(text, self.desk.policy.data.redaction.patterns).text
+        before = session.segments[idx].text if 0 <= idx < len(session.segments) else ""
+        segment = self.desk.refine_segment(session, idx, text)
+        log.debug("segment %d refined: %s", idx, text)
+        if self.summaries is not None and session.uid in self.summaries:
+            self.summaries[session.uid].replace(idx, segment)
+            if self.summary_worker is not None:
+                self.summary_worker.feed(self.summaries[session.uid])
+        self.segment_refined.emit(session, segment)
+        if segment.speaker == "customer" and text != before:
+            raised = tuple(detection.kind for detection in self.detector.detect(before))
+            later = any(other.speaker == "customer" for other in session.segments[idx + 1 :])
+            self._customer_said(session, segment, text, raised, suggest=not later)
+        return segment
+
+    def _customer_said(
+        self, session: CallSession, segment: Segment, text: str, raised: tuple[str, ...], *, suggest: bool = True
+    ) -> None:
+        """Consent phrases in a customer line (those not in ``raised``), then the replies for it."""
+        kinds = tuple(detection.kind for detection in self.detector.detect(text))
+        for kind in kinds:
+            if kind in raised:
+                continue
+            log.info("call %s: %s detected in segment %d", session.uid[:8], kind, segment.idx)
+            self.phrase_detected.emit(session, kind, segment.idx)
+        if not suggest:
+            return
+        verdict = session.decision.verdict if session.decision else None
+        if self.suggester is not None:  # ranked by the embedder on its worker; re-emitted by _on_ranked
+            self.suggester.request(session, text, verdict, session.sector, kinds)
+            return
+        suggestions: list[Suggestion] = self.playbook.suggest(text, verdict, kinds)
+        if suggestions:
+            self.suggestions_changed.emit(session, suggestions)
 
     def confirm_withdrawal(self, session: CallSession, kind: str = "withdrawn", segment: int | None = None) -> None:
         """The agent confirmed a withdrawal (or objection): recorded at once, banner red at once."""
@@ -316,9 +357,9 @@ class CallService(QObject):
         (interaction_id, uid, call_id, number, direction, professional, product, purpose) = row[:8]
         (agent_id, state, started_at, answered_at, ended_at, decision_id) = row[8:]
         segments = [
-            Segment(idx, speaker, start, end, text)
-            for idx, speaker, start, end, text in conn.execute(
-                'SELECT idx, speaker, start, "end", text FROM transcript_segments WHERE interaction_id = ?'
+            Segment(idx, speaker, start, end, text, bool(final))
+            for idx, speaker, start, end, text, final in conn.execute(
+                'SELECT idx, speaker, start, "end", text, final FROM transcript_segments WHERE interaction_id = ?'
                 " ORDER BY idx",
                 (interaction_id,),
             )

@@ -16,11 +16,15 @@ and transcribed is unchanged; end of speech → committed becomes max(hangover, 
 compute. An offer that speech has overtaken before the model reached it is skipped, and one overtaken while the
 encoder ran is not decoded (the decoder is most of the time with beam 5), so the next utterance waits less.
 
-Parts (``parts_after_s``, off by default): an offer holding that many seconds more than the part already
-transcribed is transcribed even if speech resumes, and becomes the utterance's known first part; a later offer or
-the cut then transcribes only what follows it (with its text as Whisper's previous text if ``parts_prompt``) and
-joins the texts. The work left after the end of a long utterance is its last part, but the pieces are recognised
-worse than the whole (word error rate 0.42 → 0.49 on the live bench's utterances, docs/speech.md), so it stays off.
+Parts (``parts_after_s``, 5 s by default) and refinement (``refine``, on): an offer holding that many seconds more
+than the part already transcribed is transcribed even if speech resumes, and becomes the utterance's known first
+part; a later offer or the cut then transcribes only what follows it and joins the texts. The work left after the
+end of a long utterance is its last part, so its line is shown within the latency target; but pieces are recognised
+worse than the whole (docs/speech.md), so such a line is committed as *provisional* (``final`` False) and the whole
+utterance is queued again, behind every cut and speculation, to be transcribed at once: its text replaces the
+provisional one (:meth:`CallService.refine_segment`: stored, shown, summarised, and a consent phrase only the final
+text holds is raised then). A refinement yields to waiting utterances between the encoder and the decoder. With
+``refine`` off the joined text is final (the parts' accuracy); with ``parts_after_s`` None nothing is split.
 
 When the call ends (``wrap_up``, ``missed``, ``saved``, ``interrupted``) the followers read what is left of the
 files and stop; the tail is still transcribed and committed. :meth:`stop` (app quit) cancels everything: what is
@@ -30,13 +34,17 @@ Signals:
 - ``segment_committed(session, segment, timing)``: a transcript line was committed; ``timing`` (dict, epoch
   seconds): ``speech_end`` (end of the speech in the recording), ``cut`` (the cutter decided it ended),
   ``transcribed``, ``committed``, and ``compute_s``.
-- ``call_transcribed(session)``: every utterance of an ended call has been handled.
+- ``segment_refined(session, segment, timing)``: a provisional line got its final text (``timing`` as above, with
+  ``refined`` and the refinement's ``compute_s``).
+- ``call_transcribed(session)``: every utterance (and refinement) of an ended call has been handled.
 - ``transcription_failed(str)``: a side of a call could not be followed (no recording, unreadable), or the model
   failed to load; the call goes on without transcript.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import logging
 import queue
 import threading
@@ -93,17 +101,27 @@ class _Work:
     recording_start: float
     cut_at: float
     speculative: bool = False
+    #: The committed provisional segment this whole-utterance transcription replaces (its idx), if any.
+    refines: int | None = None
+    #: For a refinement: the provisional line's timing, completed when the final text is committed.
+    timing: dict[str, float] | None = None
 
     @property
     def key(self) -> tuple[int, int]:
         return (self.utterance.index, len(self.utterance.samples))
 
 
+#: Queue priorities: cuts and speculations first, then refinements (the sentinel that ends the thread before all).
+_STOP, _URGENT, _REFINE = -1, 0, 1
+
+
 class TranscriptionService(QObject):
     segment_committed = Signal(object, object, object)
+    segment_refined = Signal(object, object, object)
     call_transcribed = Signal(object)
     transcription_failed = Signal(str)
-    _text_ready = Signal(object, object, object)  # job, SpeechSegment, timing: model thread → GUI thread
+    _text_ready = Signal(object, object, object, object)  # job, SpeechSegment, timing, _Work: model → GUI thread
+    _refined = Signal(object, object, object)  # _Work, SpeechSegment | None, timing: model thread → GUI thread
     _follower_done = Signal(object)  # job: follower thread → GUI thread
     _failed = Signal(str)
 
@@ -116,8 +134,9 @@ class TranscriptionService(QObject):
         transcriber: Transcriber | None = None,
         vad: VadSettings | None = None,
         speculate: bool = True,
-        parts_after_s: float | None = None,
+        parts_after_s: float | None = 5.0,
         parts_prompt: bool = False,
+        refine: bool = True,
         appear_timeout_s: float = 10.0,
         parent: QObject | None = None,
     ) -> None:
@@ -133,13 +152,17 @@ class TranscriptionService(QObject):
         self.speculate = speculate
         self.parts_after_s = parts_after_s
         self.parts_prompt = parts_prompt
+        self.refine = refine
         self.appear_timeout_s = appear_timeout_s
         self.jobs: dict[str, CallJob] = {}
-        self._queue: queue.Queue[_Work | None] = queue.Queue()
+        # (priority, order, work): the model thread takes cuts and speculations before refinements
+        self._queue: queue.PriorityQueue[tuple[int, int, _Work | None]] = queue.PriorityQueue()
+        self._order = itertools.count()
         self._model_thread: threading.Thread | None = None
         self._preload_thread: threading.Thread | None = None
         self._stopped = False
         self._text_ready.connect(self._on_text_ready, Qt.ConnectionType.QueuedConnection)
+        self._refined.connect(self._on_refined, Qt.ConnectionType.QueuedConnection)
         self._follower_done.connect(self._on_follower_done, Qt.ConnectionType.QueuedConnection)
         self._failed.connect(self.transcription_failed, Qt.ConnectionType.QueuedConnection)
         calls.call_started.connect(self._on_calls_changed)
@@ -161,7 +184,7 @@ class TranscriptionService(QObject):
         for job in self.jobs.values():
             job.cancelled.set()
             job.stop.set()
-        self._queue.put(None)
+        self._queue.put((_STOP, next(self._order), None))
         deadline = time.monotonic() + timeout
         for job in self.jobs.values():
             for thread in job.followers:
@@ -197,14 +220,41 @@ class TranscriptionService(QObject):
             thread.start()
         log.info("call %s: transcription started", session.uid[:8])
 
-    def _on_text_ready(self, job: CallJob, segment: SpeechSegment, timing: dict[str, float]) -> None:
+    def _on_text_ready(self, job: CallJob, segment: SpeechSegment, timing: dict[str, float], work: _Work) -> None:
         with job.lock:
             job.pending -= 1
         session = self.calls.desk.sessions.get(job.key)
         if session is not None and not job.cancelled.is_set() and segment.text:
-            committed = self.calls.add_segment(session, segment.speaker, segment.text, segment.start, segment.end)
+            final = segment.whole or not self.refine
+            committed = self.calls.add_segment(
+                session, segment.speaker, segment.text, segment.start, segment.end, final=final
+            )
             timing["committed"] = time.time()
             self.segment_committed.emit(session, committed, timing)
+            if not final:
+                self._queue_refinement(work, committed.idx, timing)
+        self._maybe_done(job)
+
+    def _queue_refinement(self, cut: _Work, idx: int, timing: dict[str, float]) -> None:
+        job = cut.job
+        work = dataclasses.replace(cut, cut_at=time.time(), speculative=False, refines=idx, timing=dict(timing))
+        with job.lock:
+            job.pending += 1
+        self._queue.put((_REFINE, next(self._order), work))
+
+    def _on_refined(self, work: _Work, segment: SpeechSegment | None, timing: dict[str, float]) -> None:
+        job = work.job
+        with job.lock:
+            job.pending -= 1
+        session = self.calls.desk.sessions.get(job.key)
+        if session is not None and segment is not None and not job.cancelled.is_set() and work.refines is not None:
+            try:
+                refined = self.calls.refine_segment(session, work.refines, segment.text)
+            except IndexError as error:  # the call was rebuilt meanwhile: nothing to refine
+                log.warning("refinement dropped: %s", error)
+            else:
+                timing["committed_final"] = time.time()
+                self.segment_refined.emit(session, refined, timing)
         self._maybe_done(job)
 
     def _on_follower_done(self, job: CallJob) -> None:
@@ -268,7 +318,7 @@ class TranscriptionService(QObject):
             job.cuts[speaker] = work.key
             with job.lock:
                 job.pending += 1
-        self._queue.put(work)
+        self._queue.put((_URGENT, next(self._order), work))
 
     # -- model thread ----------------------------------------------------------------------------------------
 
@@ -283,8 +333,16 @@ class TranscriptionService(QObject):
         except Exception as error:  # reported, not raised: the app goes on without transcript
             self._failed.emit(f"speech model not loaded: {error}")
 
+    def _urgent_waiting(self) -> bool:
+        """A cut or a speculation is queued (a refinement then yields to it)."""
+        with self._queue.mutex:
+            return bool(self._queue.queue) and self._queue.queue[0][0] <= _URGENT
+
     def _run_model(self) -> None:
-        while (work := self._queue.get()) is not None:
+        while (work := self._queue.get()[2]) is not None:
+            if work.refines is not None:
+                self._refine(work)
+                continue
             if work.speculative:
                 self._speculate(work)
                 continue
@@ -304,7 +362,30 @@ class TranscriptionService(QObject):
                 segment = self._transcribe(work, prefix=prefix) or segment
             timing["transcribed"] = time.time()
             timing["compute_s"] = segment.compute_s
-            self._text_ready.emit(job, segment, timing)
+            self._text_ready.emit(job, segment, timing, work)
+
+    def _refine(self, work: _Work) -> None:
+        """The whole utterance of a provisional line, transcribed at once; put back behind waiting utterances
+        when one arrives while the encoder runs (the decoder is most of the time)."""
+        job = work.job
+        timing = dict(work.timing or {})
+
+        def wanted() -> bool:
+            return not job.cancelled.is_set() and not self._urgent_waiting()
+
+        segment = None
+        if not job.cancelled.is_set():
+            if self._urgent_waiting():
+                self._queue.put((_REFINE, next(self._order), work))
+                return
+            segment = self._transcribe(work, report=False, wanted=wanted)
+            if segment is None and not job.cancelled.is_set() and self._urgent_waiting():
+                self._queue.put((_REFINE, next(self._order), work))  # overtaken: later, still counted as pending
+                return
+        if segment is not None:
+            timing["refined"] = time.time()
+            timing["refine_compute_s"] = segment.compute_s
+        self._refined.emit(work, segment if segment is not None and segment.text else None, timing)
 
     def _prefix(self, work: _Work) -> tuple[int, str] | None:
         """(sample count, text) of the part of ``work``'s utterance already transcribed, if any."""

@@ -20,6 +20,7 @@ from pytestqt.qtbot import QtBot
 from desktop.config import Telephony
 from desktop.core.speech.scoring import normalise, word_error_rate
 from desktop.core.speech.transcriber import Transcriber
+from desktop.core.telephony.session import Segment
 from desktop.services.calls import CallService
 from desktop.services.softphone import BaresipSource
 from desktop.services.transcription import TranscriptionService
@@ -36,8 +37,8 @@ SPOKEN = (
 )
 CARD_DIGITS = "4970101234567893"  # a Luhn-valid test card (tests/data/calls/call-06.json)
 CARD_SPOKEN = "Ma carte, c'est quatre neuf sept zéro, un zéro un deux, trois quatre cinq six, sept huit neuf trois."
-# Calibrated on this text through the whole call (G.722, espeak-ng, Whisper base int8 beam 5): 0.42 measured with
-# the 30 s encoder window, 0.34 with the app's short window (0.33 to 0.53 on the plain file, tests/unit/core/speech); 0.6 fails a broken pipeline (8 kHz
+# Calibrated on this text through the whole call (G.722, espeak-ng, Whisper base int8 beam 5), on the final (refined)
+# transcript: 0.42 measured with the 30 s encoder window, 0.34 with the app's short window (0.33 to 0.53 on the plain file, tests/unit/core/speech); 0.6 fails a broken pipeline (8 kHz
 # taken as 16 kHz, lost or cut audio, English decoding: 0.9 to 1.0) and passes the synthetic voice's own errors.
 WER_MAX = 0.6
 
@@ -82,8 +83,10 @@ def test_customer_speech_is_transcribed_live_and_the_card_never_stored(
     qtbot: QtBot, service: CallService, pair: Pair, clock: RunningClock, whisper: Transcriber, tmp_path: Path
 ) -> None:
     transcription = TranscriptionService(service, None, tmp_path / "recordings", transcriber=whisper)
-    committed: list[tuple[object, dict[str, float]]] = []
+    committed: list[tuple[Segment, dict[str, float]]] = []
     transcription.segment_committed.connect(lambda _s, segment, timing: committed.append((segment, timing)))
+    refined: list[tuple[Segment, dict[str, float]]] = []
+    transcription.segment_refined.connect(lambda _s, segment, timing: refined.append((segment, timing)))
     failures: list[str] = []
     transcription.transcription_failed.connect(failures.append)
     source = BaresipSource(service, Telephony(baresip_port=pair.agent.ctrl_port), clock=clock, initial_delay=0.05)
@@ -112,6 +115,12 @@ def test_customer_speech_is_transcribed_live_and_the_card_never_stored(
         'SELECT speaker, start, "end", text FROM transcript_segments WHERE interaction_id = ? ORDER BY idx',
         (session.interaction_id,),
     ).fetchall()
+    # The 12 s passage has inner pauses: its first part was transcribed while it was said, its line shown as
+    # provisional at its end, then replaced by the whole utterance transcribed at once; every stored line is final.
+    provisional = [segment.idx for segment, _timing in committed if not segment.final]
+    assert provisional and sorted(segment.idx for segment, _t in refined) == provisional, (committed, refined)
+    assert all(final == 1 for (final,) in service.desk.conn.execute("SELECT final FROM transcript_segments"))
+    assert all(timing["committed_final"] > timing["committed"] for _seg, timing in refined)
     customer_text = " ".join(text for speaker, _s, _e, text in rows if speaker == "customer")
     assert all(speaker == "customer" for speaker, *_ in rows), rows  # the agent's side is silence
     assert all(0 <= start < end for _sp, start, end, _t in rows), rows
@@ -130,6 +139,8 @@ def test_customer_speech_is_transcribed_live_and_the_card_never_stored(
     digits_only = re.sub(r"\D", "", stored)
     assert CARD_DIGITS not in digits_only, stored
     assert not re.search(r"\d(?:[ .-]?\d){12,}", stored), stored
+    shown = " ".join(segment.text for segment, _timing in committed)  # the provisional texts too
+    assert CARD_DIGITS not in re.sub(r"\D", "", shown) and not re.search(r"\d(?:[ .-]?\d){12,}", shown), shown
     assert all(timing["committed"] >= timing["speech_end"] for _seg, timing in committed)
     # Speculation: the last utterance (followed by 1.5 s of silence) was transcribed during its hangover.
     assert committed[-1][1]["speculative"] == 1.0, [timing for _seg, timing in committed]

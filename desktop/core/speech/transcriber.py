@@ -53,6 +53,8 @@ class SpeechSegment:
     text: str
     #: Seconds the model took for it.
     compute_s: float = 0.0
+    #: False: the text joins parts transcribed separately (``prefix``), less accurate than the whole at once.
+    whole: bool = True
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,7 @@ class Transcriber:
             round(offset + utterance.end, 3),
             text,
             compute_s=time.perf_counter() - started,
+            whole=prefix is None,
         )
 
 

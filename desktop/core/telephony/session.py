@@ -56,6 +56,8 @@ class Segment:
     start: float | None
     end: float | None
     text: str
+    #: False: a provisional text (a long utterance transcribed in parts), replaced by :meth:`CallDesk.refine_segment`.
+    final: bool = True
 
 
 @dataclass
@@ -301,17 +303,39 @@ class CallDesk:
     # -- transcript ------------------------------------------------------------------------------------------
 
     def add_segment(
-        self, session: CallSession, speaker: Speaker, text: str, start: float | None = None, end: float | None = None
+        self,
+        session: CallSession,
+        speaker: Speaker,
+        text: str,
+        start: float | None = None,
+        end: float | None = None,
+        *,
+        final: bool = True,
     ) -> Segment:
-        """Commit one transcript segment (already redacted by the caller) and return it."""
-        segment = Segment(len(session.segments), speaker, start, end, text)
+        """Commit one transcript segment (already redacted by the caller) and return it; ``final`` False: a
+        provisional text that :meth:`refine_segment` replaces."""
+        segment = Segment(len(session.segments), speaker, start, end, text, final)
         with transaction(self.conn):
             self.conn.execute(
                 'INSERT INTO transcript_segments (interaction_id, idx, speaker, start, "end", text, final, created_at)'
-                " VALUES (?, ?, ?, ?, ?, ?, 1, ?)",
-                (session.interaction_id, segment.idx, speaker, start, end, text, now().isoformat()),
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (session.interaction_id, segment.idx, speaker, start, end, text, int(final), now().isoformat()),
             )
         session.segments.append(segment)
+        return segment
+
+    def refine_segment(self, session: CallSession, idx: int, text: str) -> Segment:
+        """Replace segment ``idx``'s text (already redacted by the caller) with its final one; return the segment."""
+        if not 0 <= idx < len(session.segments):
+            raise IndexError(f"call {session.uid[:8]} has no transcript segment {idx}")
+        old = session.segments[idx]
+        segment = Segment(idx, old.speaker, old.start, old.end, text, True)
+        with transaction(self.conn):
+            self.conn.execute(
+                "UPDATE transcript_segments SET text = ?, final = 1 WHERE interaction_id = ? AND idx = ?",
+                (text, session.interaction_id, idx),
+            )
+        session.segments[idx] = segment
         return segment
 
     def record_suggestion_use(self, session: CallSession, source: str, *, accepted: bool, at: dt.datetime) -> None:
