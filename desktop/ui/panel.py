@@ -132,6 +132,7 @@ class AgentPanel(QWidget):
         service.call_state_changed.connect(self._on_service_call_state_changed)
         service.verdict_changed.connect(self._on_service_verdict_changed)
         service.segment_added.connect(self._on_service_segment_added)
+        service.segment_refined.connect(self._on_service_segment_refined)
         service.phrase_detected.connect(self._on_service_phrase_detected)
         service.disclosure_changed.connect(self._on_service_disclosure_changed)
         service.suggestions_changed.connect(self._on_service_suggestions_changed)
@@ -289,6 +290,10 @@ class AgentPanel(QWidget):
     def _on_service_segment_added(self, session: CallSession, segment: object) -> None:
         if session is self.session:
             self.transcript.append(segment)  # type: ignore[arg-type]
+
+    def _on_service_segment_refined(self, session: CallSession, segment: object) -> None:
+        if session is self.session:
+            self.transcript.replace(segment)  # type: ignore[arg-type]
 
     def _on_service_phrase_detected(self, session: CallSession, kind: str, segment_idx: int) -> None:
         if session is not self.session:

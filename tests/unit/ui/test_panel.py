@@ -8,7 +8,7 @@ import re
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QFrame, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop.core.assist.playbook import Suggestion
@@ -301,6 +301,42 @@ def test_transcript_autoscroll_stops_when_the_agent_scrolls_up(
     qtbot.mouseClick(view.resume_button, Qt.MouseButton.LeftButton)
     assert view.following
     qtbot.waitUntil(lambda: bar.value() == bar.maximum())
+
+
+def test_a_provisional_line_is_refined_on_the_panel(
+    qtbot: QtBot, panel: AgentPanel, clock: FakeClock, shots: Shots
+) -> None:
+    session = start_call(panel, clock)
+    service = panel.service
+    service.add_segment(session, "agent", "Bonjour, ici Sofia d'ACME Énergie.", 4.5, 6.0)
+    parts = "je voudrais savoir pourquoi ma facture a augmente de quarante euros depuis le mois"
+    with qtbot.waitSignal(service.segment_added):
+        service.add_segment(session, "customer", parts, 6.5, 14.0, final=False)
+    assert panel.transcript.lines()[-1] == ("customer", parts)
+    texts = panel.transcript.container.findChildren(QLabel, "LineText")
+    assert [label.property("provisional") for label in texts] == [False, True]
+    shots(panel, "provisional")
+
+    refined = "Je voudrais savoir pourquoi ma facture a augmenté de quarante euros depuis le mois dernier."
+    with qtbot.waitSignal(service.segment_refined):
+        service.refine_segment(session, 1, refined)
+    assert panel.transcript.lines() == [("agent", "Bonjour, ici Sofia d'ACME Énergie."), ("customer", refined)]
+    assert panel.transcript.container.findChildren(QLabel, "LineText") == texts
+    assert texts[1].text() == refined and texts[1].property("provisional") is False
+    shots(panel, "refined")
+
+    # A line of a call no longer on screen is refined in the store, not on this call's transcript.
+    service.add_segment(session, "customer", "je vous rappelle", 15.0, 16.0, final=False)
+    clock.at(30)
+    service.handle_event(ev("ended", 30, call_id="c1"))
+    clock.at(45)
+    second = service.handle_event(ev("ringing", 45, call_id="c2", number="+33639980002"))
+    assert panel.session is second
+    service.add_segment(second, "customer", "Allô ?", 0.5, 1.0, final=False)
+    with qtbot.waitSignal(service.segment_refined):
+        service.refine_segment(session, 2, "Je vous rappelle.")
+    assert panel.transcript.lines() == [("customer", "Allô ?")]
+    assert session.segments[2].text == "Je vous rappelle."
 
 
 def test_suggestions_copy_on_click_and_shortcut(qtbot: QtBot, panel: AgentPanel, clock: FakeClock) -> None:

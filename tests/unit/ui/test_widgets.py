@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QFrame, QLabel
 from pytestqt.qtbot import QtBot
 
@@ -97,6 +98,93 @@ def test_transcript_lines_and_clear(qtbot: QtBot) -> None:
     )
     view.clear()
     assert view.lines() == [] and view.placeholder.isVisibleTo(view)
+
+
+def line_texts(view: TranscriptView) -> list[QLabel]:
+    return view.container.findChildren(QLabel, "LineText")
+
+
+def test_transcript_provisional_line_is_refined_in_place(qtbot: QtBot) -> None:
+    view = TranscriptView()
+    qtbot.addWidget(view)
+    view.setStyleSheet(load_stylesheet())
+    view.show()
+    qtbot.waitExposed(view)
+    view.append(Segment(0, "agent", 1.0, 2.0, "Bonjour"))
+    view.append(Segment(1, "customer", 3.0, 9.0, "je voudrais resilier mon contra", final=False))
+    final, provisional = line_texts(view)
+    qtbot.waitUntil(provisional.isVisible)  # polished (style sheet applied) once shown
+    assert final.property("provisional") is False and final.toolTip() == ""
+    assert provisional.property("provisional") is True
+    assert provisional.font().italic() and not final.font().italic()
+    assert final.palette().windowText().color() == QColor("#111111")
+    assert provisional.palette().windowText().color() == QColor("#505761")
+    note = "Transcription provisoire : le texte sera affiné dans un instant."
+    assert provisional.toolTip() == provisional.accessibleDescription() == note
+
+    view.replace(Segment(1, "customer", 3.0, 9.0, "Je voudrais résilier mon contrat."))
+    assert view.lines() == [("agent", "Bonjour"), ("customer", "Je voudrais résilier mon contrat.")]
+    assert line_texts(view) == [final, provisional]  # the same line, not a new one
+    assert provisional.text() == "Je voudrais résilier mon contrat."
+    assert provisional.property("provisional") is False and not provisional.font().italic()
+    assert provisional.palette().windowText().color() == QColor("#111111")
+    assert provisional.toolTip() == provisional.accessibleDescription() == ""
+
+    view.replace(Segment(7, "customer", 3.0, 9.0, "Une ligne d'un autre appel."))  # never shown here
+    assert view.lines() == [("agent", "Bonjour"), ("customer", "Je voudrais résilier mon contrat.")]
+
+    view.clear()
+    view.replace(Segment(0, "agent", 1.0, 2.0, "Ligne de l'appel effacé."))
+    assert view.lines() == []
+    view.append(Segment(0, "customer", 59.5, 61.0, "Allô ?", final=False))
+    view.replace(Segment(0, "customer", 60.0, 61.0, "Allô, oui ?"))  # the whole utterance may start a bit later
+    assert view.lines() == [("customer", "Allô, oui ?")]
+    qtbot.waitUntil(lambda: len(view.container.findChildren(QLabel, "SpeakerLabel")) == 1)  # the old ones deleted
+    assert [label.text() for label in view.container.findChildren(QLabel, "SpeakerLabel")] == ["Client · 01:00"]
+
+
+def test_transcript_refining_a_line_keeps_what_the_agent_reads_still(qtbot: QtBot) -> None:
+    view = TranscriptView()
+    qtbot.addWidget(view)
+    view.setStyleSheet(load_stylesheet())
+    view.resize(360, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    bar = view.scroll_area.verticalScrollBar()
+    for idx in range(16):
+        view.append(Segment(idx, "customer" if idx % 2 else "agent", None, None, f"Réplique {idx}.", final=False))
+    qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum())
+
+    # Following: a line that grows keeps the bottom in view.
+    longer = "Une réplique bien plus longue, qui prend plusieurs lignes une fois affinée par la transcription. " * 2
+    view.replace(Segment(15, "customer", None, None, longer))
+    old_maximum = bar.maximum()
+    qtbot.waitUntil(lambda: bar.maximum() > old_maximum or bar.value() == bar.maximum())
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum())
+    assert view.following
+
+    # Scrolled up: a line above the viewport grows, the line at the top of the viewport stays where it was.
+    bubbles = [label.parentWidget() for label in line_texts(view)]
+    bar.setValue(bubbles[8].y())
+    assert not view.following
+    offset = bubbles[8].y() - bar.value()
+    height = bubbles[2].height()
+    view.replace(Segment(2, "agent", None, None, longer))
+    qtbot.waitUntil(lambda: bubbles[2].height() > height)
+    qtbot.waitUntil(lambda: bubbles[8].y() - bar.value() == offset)
+    assert not view.following and not view.resume_button.isVisible()
+    # ... and shrinks back.
+    view.replace(Segment(2, "agent", None, None, "Court."))
+    qtbot.waitUntil(lambda: bubbles[2].height() == height)
+    qtbot.waitUntil(lambda: bubbles[8].y() - bar.value() == offset)
+    assert not view.following
+
+    # A line below the viewport grows: nothing to move.
+    value = bar.value()
+    view.replace(Segment(14, "agent", None, None, longer))
+    old_maximum = bar.maximum()
+    qtbot.waitUntil(lambda: bar.maximum() > old_maximum)
+    assert bar.value() == value and not view.following
 
 
 def test_suggestions_report_each_one_once(qtbot: QtBot) -> None:
