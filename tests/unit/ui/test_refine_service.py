@@ -6,13 +6,22 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
+from pytestqt.qtbot import QtBot
 from stdnum import luhn
 
 from desktop.core.assist.redact import CARD_MASK
+from desktop.core.speech.transcriber import SpeechSegment
+from desktop.core.speech.vad import Utterance
 from desktop.core.telephony.session import CallSession, Segment
 from desktop.services.calls import CallService
+from desktop.services.transcription import CallJob, TranscriptionService
 from tests.unit.ui.conftest import NUMBER, FakeClock, ev
 
 CARD = "497201234567890" + luhn.calc_check_digit("497201234567890")
@@ -113,3 +122,100 @@ def test_a_reopened_call_keeps_its_provisional_flag(service: CallService, clock:
     reopened = CallService(conn, service.desk.policy, service.playbook, service.desk.defaults, clock=clock)
     (again,) = reopened.recovered
     assert [(s.text, s.final) for s in again.segments] == [("Bonjour, je", False)]
+
+
+# -- the transcription service's scheduling: a double stands in for Whisper ---------------------------------------
+
+
+class PartsTranscriber:
+    """Whisper's stand-in: a text joined from parts when given a prefix, the whole text otherwise; records calls.
+    ``on_refine`` runs once, inside the first whole-utterance call, before the service is asked if it still wants it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, str]] = []
+        self.on_refine: Callable[[], None] | None = None
+
+    def load(self) -> None:
+        pass
+
+    def transcribe_wanted(self, utterance, speaker, offset=0.0, wanted=None, *, prefix=None, prompt_with_prefix=False):  # type: ignore[no-untyped-def]
+        kind = "parts" if prefix is not None else ("refine" if wanted is not None else "whole")
+        self.calls.append((utterance.index, kind))
+        if kind == "refine" and self.on_refine is not None:
+            hook, self.on_refine = self.on_refine, None
+            hook()
+        if wanted is not None and not wanted():
+            return None
+        text = f"{prefix[1]} suite {utterance.index}" if prefix else f"phrase entière {utterance.index}"
+        return SpeechSegment(speaker, utterance.start, utterance.end, text, whole=prefix is None)
+
+
+def _utterance(index: int, start: float) -> Utterance:
+    return Utterance(np.zeros(16000 * 12, dtype=np.int16), 16000, start, start + 12.0, start + 12.5, index)
+
+
+def _job(service: CallService, transcription: TranscriptionService, session: CallSession) -> CallJob:
+    job = CallJob(session.key, anchor=time.time())
+    job.followers_done = 2  # no recording followed: the test queues the utterances itself
+    transcription.jobs[session.key] = job
+    transcription._ensure_model_thread()
+    return job
+
+
+def test_a_line_joined_from_parts_is_provisional_then_refined(
+    service: CallService, clock: FakeClock, qtbot: QtBot
+) -> None:
+    session = _active(service, clock)
+    whisper = PartsTranscriber()
+    transcription = TranscriptionService(service, None, Path("."), transcriber=whisper)  # type: ignore[arg-type]
+    committed: list[Segment] = []
+    transcription.segment_committed.connect(lambda _s, segment, _t: committed.append(segment))
+    job = _job(service, transcription, session)
+    job.prefixes["customer"] = (0, 16000 * 6, "premier morceau")  # transcribed at an inner pause
+    try:
+        with qtbot.waitSignal(transcription.call_transcribed, timeout=5000):
+            transcription._enqueue(job, "customer", _utterance(0, 1.0), SimpleNamespace(started_at=job.anchor))
+    finally:
+        transcription.stop()
+    assert [(s.text, s.final) for s in committed] == [("premier morceau suite 0", False)]
+    assert whisper.calls == [(0, "parts"), (0, "refine")]
+    assert _rows(service.desk.conn) == [(0, "phrase entière 0", 1)]
+
+
+def test_a_refinement_yields_to_an_utterance_that_arrives(service: CallService, clock: FakeClock, qtbot: QtBot) -> None:
+    session = _active(service, clock)
+    whisper = PartsTranscriber()
+    transcription = TranscriptionService(service, None, Path("."), transcriber=whisper)  # type: ignore[arg-type]
+    job = _job(service, transcription, session)
+    job.prefixes["customer"] = (0, 16000 * 6, "premier morceau")
+    source = SimpleNamespace(started_at=job.anchor)
+    # The agent's next utterance is cut while the refinement's encoder runs: the decoder is left for later.
+    whisper.on_refine = lambda: transcription._enqueue(job, "agent", _utterance(1, 14.0), source)
+    try:
+        with qtbot.waitSignal(transcription.call_transcribed, timeout=5000):
+            transcription._enqueue(job, "customer", _utterance(0, 1.0), source)
+    finally:
+        transcription.stop()
+    assert whisper.calls == [(0, "parts"), (0, "refine"), (1, "whole"), (0, "refine")]
+    assert _rows(service.desk.conn) == [(0, "phrase entière 0", 1), (1, "phrase entière 1", 1)]
+
+
+def test_without_refinement_the_joined_text_is_final(service: CallService, clock: FakeClock, qtbot: QtBot) -> None:
+    session = _active(service, clock)
+    whisper = PartsTranscriber()
+    transcription = TranscriptionService(
+        service,
+        None,
+        Path("."),
+        transcriber=whisper,
+        refine=False,  # type: ignore[arg-type]
+    )
+    job = _job(service, transcription, session)
+    job.prefixes["customer"] = (0, 16000 * 6, "premier morceau")
+    try:
+        with qtbot.waitSignal(transcription.call_transcribed, timeout=5000):
+            transcription._enqueue(job, "customer", _utterance(0, 1.0), SimpleNamespace(started_at=job.anchor))
+    finally:
+        transcription.stop()
+    assert whisper.calls == [(0, "parts")]
+    assert _rows(service.desk.conn) == [(0, "premier morceau suite 0", 1)]
