@@ -321,6 +321,7 @@ class CallDesk:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (session.interaction_id, segment.idx, speaker, start, end, text, int(final), now().isoformat()),
             )
+            self._requeue_interaction(session)
         session.segments.append(segment)
         return segment
 
@@ -335,8 +336,23 @@ class CallDesk:
                 "UPDATE transcript_segments SET text = ?, final = 1 WHERE interaction_id = ? AND idx = ?",
                 (text, session.interaction_id, idx),
             )
+            self._requeue_interaction(session)
         session.segments[idx] = segment
         return segment
+
+    def _requeue_interaction(self, session: CallSession) -> None:
+        """A line committed or refined after the summary was validated (the tail of the call, transcribed after
+        the hang-up): the interaction still waiting in the outbox gets the transcript as it now is. One already sent
+        keeps what it had (a CRM takes an external id once). Inside the caller's transaction."""
+        row = self.conn.execute(
+            "SELECT id FROM outbox WHERE kind = 'interaction' AND entity_id = ? AND state = 'pending'"
+            " ORDER BY id DESC LIMIT 1",
+            (session.uid,),
+        ).fetchone()
+        if row is None:
+            return
+        payload = interaction_payload(self.conn, session.interaction_id, station=station_name(self.defaults.station_id))
+        self.conn.execute("UPDATE outbox SET payload = ? WHERE id = ?", (payload.model_dump_json(), row[0]))
 
     def record_suggestion_use(self, session: CallSession, source: str, *, accepted: bool, at: dt.datetime) -> None:
         """Commit what the agent did with a suggestion shown during the call (copied, or left unused)."""

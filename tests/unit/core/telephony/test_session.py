@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,41 @@ def test_open_calls_are_interrupted_after_a_crash(data_dir: Path, policy: Policy
             '{"reason": "brouillon"}',
             None,
         )
+
+
+def test_a_line_refined_after_validation_reaches_the_queued_crm_payload_only_while_it_waits(
+    desk: CallDesk, store: Store
+) -> None:
+    change = desk.handle(ev("ringing", call_id="c1", number=NUMBER))
+    assert change is not None
+    session = change.session
+    desk.handle(ev("answered", 1, call_id="c1"))
+    desk.add_segment(session, "customer", "Bonjour, je vous appelle pour ma fac", 1.0, 13.0, final=False)
+    assert store.conn.execute("SELECT text, final FROM transcript_segments").fetchall() == [
+        ("Bonjour, je vous appelle pour ma fac", 0)
+    ]
+    desk.handle(ev("ended", 14, call_id="c1"))
+    desk.save_summary(session, {"reason": "facture"}, validated_by="agent-7")  # validated before the refinement
+
+    def queued() -> list[tuple[str, str]]:
+        rows = store.conn.execute("SELECT state, payload FROM outbox WHERE kind = 'interaction'").fetchall()
+        return [(state, " / ".join(line["text"] for line in json.loads(body)["transcript"])) for state, body in rows]
+
+    assert queued() == [("pending", "Bonjour, je vous appelle pour ma fac")]
+    refined = desk.refine_segment(session, 0, "Bonjour, je vous appelle pour ma facture.")
+    assert (refined.idx, refined.final, session.segments[0].text) == (
+        0,
+        True,
+        "Bonjour, je vous appelle pour ma facture.",
+    )
+    desk.add_segment(session, "agent", "Je regarde.", 14.0, 15.0)  # the tail, transcribed after the hang-up
+    assert queued() == [("pending", "Bonjour, je vous appelle pour ma facture. / Je regarde.")]
+    assert store.conn.execute("SELECT text, final FROM transcript_segments ORDER BY idx").fetchall() == [
+        ("Bonjour, je vous appelle pour ma facture.", 1),
+        ("Je regarde.", 1),
+    ]
+    store.conn.execute("UPDATE outbox SET state = 'sent'")  # the CRM has it: a later change cannot reach it
+    desk.refine_segment(session, 1, "Je regarde tout de suite.")
+    assert queued() == [("sent", "Bonjour, je vous appelle pour ma facture. / Je regarde.")]
+    with pytest.raises(IndexError, match="no transcript segment 2"):
+        desk.refine_segment(session, 2, "?")
