@@ -236,6 +236,18 @@ def live(model: Path, folder: Path, customer_wav: Path, count: int, config: Live
         service = CallService(store.conn, load_policy(), load_playbook(), defaults)
         transcriber = Transcriber(model, DecodeOptions(beam_size=config.beam))
         transcriber.load()
+        busy = {"s": 0.0, "calls": 0}
+        transcribe = transcriber.transcribe
+
+        def timed(*args: Any, **kwargs: Any) -> str | None:  # every model call: cuts, speculations, parts, refinements
+            begin = time.perf_counter()
+            try:
+                return transcribe(*args, **kwargs)
+            finally:
+                busy["s"] += time.perf_counter() - begin
+                busy["calls"] += 1
+
+        transcriber.transcribe = timed  # type: ignore[method-assign]
         vad = VadSettings(hangover_s=config.hangover_s, tail_s=config.tail_s)
         speech = TranscriptionService(
             service,
@@ -320,6 +332,9 @@ def live(model: Path, folder: Path, customer_wav: Path, count: int, config: Live
         "provisional": sum(int(r["provisional"]) for r in rows),
         "final_median_s": statistics.median(finals) if finals else float("nan"),
         "final_max_s": max(finals) if finals else float("nan"),
+        "model_busy_s": busy["s"],
+        "model_calls": busy["calls"],
+        "speech_s": sum(r["duration_s"] for r in rows),
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
         "rows": rows,
@@ -359,8 +374,8 @@ def report(results: list[dict[str, Any]], live_results: list[dict[str, Any]], ar
             " one call each, in the order listed; load = 1-min load average before → after the call:",
             "",
             "| setting | utterances | segments | speculative | median | p95 | max | compute median | compute max"
-            " | WER shown | provisional | refined: median / max | WER final | load |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+            " | WER shown | provisional | refined: median / max | WER final | model busy | load |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in live_results:
             refined = f"{r['final_median_s']:.2f} / {r['final_max_s']:.2f} s" if r["provisional"] else "—"
@@ -368,6 +383,7 @@ def report(results: list[dict[str, Any]], live_results: list[dict[str, Any]], ar
                 f"| {r['config']} | {r['utterances']} | {r['segments']} | {r['speculative']} | {r['median_s']:.2f} s |"
                 f" {r['p95_s']:.2f} s | {r['max_s']:.2f} s | {r['compute_median_s']:.2f} s |"
                 f" {r['compute_max_s']:.2f} s | {r['wer']:.2f} | {r['provisional']} | {refined} | {r['wer_final']:.2f} |"
+                f" {r['model_busy_s']:.1f} s / {r['model_calls']} calls for {r['speech_s']:.0f} s of speech |"
                 f" {r['load_before']:.1f} → {r['load_after']:.1f} |"
             )
         lines += [
