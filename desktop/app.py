@@ -509,7 +509,10 @@ def _log_pipeline(service: object, log_stage: object) -> None:
             code=s.decision.reasons[0].code if s.decision else None,
         )
     )
-    service.segment_added.connect(lambda s, seg: stage("segment_added", idx=seg.idx, speaker=seg.speaker))
+    service.segment_added.connect(
+        lambda s, seg: stage("segment_added", idx=seg.idx, speaker=seg.speaker, final=seg.final)
+    )
+    service.segment_refined.connect(lambda s, seg: stage("segment_refined", idx=seg.idx, speaker=seg.speaker))
     service.call_state_changed.connect(lambda s: stage("call_state", state=s.state))
     service.phrase_detected.connect(lambda s, kind, idx: stage("phrase_detected", kind=kind, segment=idx))
     service.summary_saved.connect(lambda s, validated: stage("summary_saved", validated=validated))
