@@ -35,7 +35,7 @@ Signals:
   seconds): ``speech_end`` (end of the speech in the recording), ``cut`` (the cutter decided it ended),
   ``transcribed``, ``committed``, and ``compute_s``.
 - ``segment_refined(session, segment, timing)``: a provisional line got its final text (``timing`` as above, with
-  ``refined`` and the refinement's ``compute_s``).
+  ``refined``, ``committed_final`` and ``refine_compute_s``).
 - ``call_transcribed(session)``: every utterance (and refinement) of an ended call has been handled.
 - ``transcription_failed(str)``: a side of a call could not be followed (no recording, unreadable), or the model
   failed to load; the call goes on without transcript.
