@@ -559,9 +559,18 @@ def _at(facts: Facts, instant: dt.datetime) -> Facts:
     return facts.model_copy(update={"call": call, "evaluated_at": None})
 
 
+def _asked_again(facts: Facts, instant: dt.datetime) -> Facts:
+    """The same call (same start), asked about again at ``instant``."""
+    return facts.model_copy(update={"evaluated_at": instant})
+
+
 def _valid_until(facts: Facts, policy: Policy, first: _Outcome, language: str) -> dt.datetime | None:
-    """Earliest instant after the question at which a call starting then gets another verdict, or None."""
+    """Earliest instant after the question at which a call starting then gets another verdict, or None. For a
+    question asked during the call (``evaluated_at`` after ``call.at``): at which this call, asked again, does
+    (its start keeps deciding regime, hours and frequency: a call begun in the window may go on past its end)."""
     verdict = first.decision.verdict
+    during = facts.evaluated_at is not None and facts.evaluated_at > facts.call.at
+    probe_facts = _asked_again if during else _at
     pending: list[_Candidate] = []
 
     def push(outcome: _Outcome) -> None:
@@ -578,7 +587,7 @@ def _valid_until(facts: Facts, policy: Policy, first: _Outcome, language: str) -
         if candidate.probe in probed:
             continue
         probed.add(candidate.probe)
-        outcome = _Run(_at(facts, candidate.probe), policy, language).run()
+        outcome = _Run(probe_facts(facts, candidate.probe), policy, language).run()
         if outcome.decision.verdict != verdict:
             return candidate.instant
         push(outcome)

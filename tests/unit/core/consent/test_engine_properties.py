@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop.core.consent.engine import _at, evaluate
+from desktop.core.consent.engine import _asked_again, _at, evaluate
 from desktop.core.consent.facts import parse_facts
 from desktop.core.consent.policy import load_policy
 
@@ -97,11 +97,44 @@ def test_engine_is_total_deterministic_and_valid_until_is_honest(document: dict[
     if decision.valid_until is not None:
         asked = facts.asked_at
         assert decision.valid_until > asked
-        later = evaluate(_at(facts, decision.valid_until + dt.timedelta(microseconds=1)), POLICY)
+        # Before the call (asked at its start): a call placed later. During it: the same call, asked again (its
+        # start keeps deciding regime, hours and frequency).
+        during = facts.evaluated_at is not None and facts.evaluated_at > facts.call.at
+        moved = _asked_again if during else _at
+        later = evaluate(moved(facts, decision.valid_until + dt.timedelta(microseconds=1)), POLICY)
         assert later.verdict != decision.verdict
-        # a call placed between the question and valid_until gets the same verdict
+        # placed (or asked again) between the question and valid_until: the same verdict
         span = decision.valid_until - asked
         for fraction in (0.25, 0.5, 0.75, 0.999):
             between = asked + span * fraction
             if between > facts.call.at:
-                assert evaluate(_at(facts, between), POLICY).verdict == decision.verdict
+                assert evaluate(moved(facts, between), POLICY).verdict == decision.verdict
+
+
+def test_a_call_begun_in_the_window_and_asked_again_after_its_end_holds_its_verdict() -> None:
+    """Found by the property above: a call started at 12:38 (Paris) and asked about again at 13:00 is still allowed
+    (its start was in the window), and a call *placed* at 13:00 would not be: valid_until follows this call."""
+    at = dt.datetime(2026, 7, 1, 10, 38, tzinfo=dt.UTC)
+    document = {
+        "call": {
+            "number": "+33639980001",
+            "direction": "outbound",
+            "at": at.isoformat(),
+            "purpose": "prospection",
+            "product": "electricity",
+            "sector": "press",
+            "professional": PROS[0],
+            "caller_id": None,
+            "line_type": "consumer",
+        },
+        "consents": [],
+        "attempts": [],
+        "objections": [],
+    }
+    before = evaluate(parse_facts(document), POLICY)
+    assert before.verdict == "allowed" and before.valid_until == dt.datetime(2026, 7, 1, 11, 0, tzinfo=dt.UTC)
+    for late in (0, 5):  # asked again right at the window's end, and 5 min after it
+        document["evaluated_at"] = (at + dt.timedelta(minutes=22 + late)).isoformat()
+        again = evaluate(parse_facts(document), POLICY)
+        assert again.verdict == "allowed", again.reasons
+        assert again.valid_until is None  # nothing this call depends on changes by itself any more
