@@ -16,11 +16,14 @@ pipeline's end of utterance → segment committed latency through a real baresip
   the end of each utterance's speech in the recording (epoch time of the recording's first sample + the cutter's
   end) to ``segment_committed`` (stored, after redaction; the panel shows it in the same turn of the event loop).
   ``--live-settings`` runs one call per setting (beam:hangover:tail:spec|nospec|partN|refineN), ``--live-rounds`` times in turn,
-  so that settings meet the same machine load; the 1-min load average is reported with each.
+  so that settings meet the same machine load; the 1-min load average is reported with each. ``--live-agent``
+  makes the call two-sided: the agent's baresip plays a short reply 0.3 s after each customer utterance, so that
+  the agent's lines compete for the model with the customer's refinements, as in a real conversation.
 
     .venv/bin/python bench/bench_speech.py [--per-call 3] [--live 8] [--cores 2] [--out bench/out/speech.md]
     .venv/bin/python bench/bench_speech.py --settings int8:5,int8:5:full,hf:5,hf:1 --rates 16000 --live 0
     .venv/bin/python bench/bench_speech.py --settings "" --live 16 --live-rounds 2
+    .venv/bin/python bench/bench_speech.py --settings "" --live 16 --live-agent
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -207,8 +211,44 @@ def live_audio(folder: Path, count: int) -> Path:
     return customer_wav
 
 
-def live(model: Path, folder: Path, customer_wav: Path, count: int, config: LiveConfig) -> dict[str, Any]:
-    """One real call with ``config``: latency of each committed customer segment."""
+#: The agent's short replies in a two-sided call (``--live-agent``), each begun 0.3 s after the customer stops.
+REPLIES = ["D'accord.", "Je comprends.", "Très bien, je note.", "Oui, je vois.", "Entendu, merci."]
+REPLY_GAP_S = 0.3
+
+
+def agent_audio(folder: Path, count: int, total_s: float = 300.0) -> Path:
+    """The agent's side on the customer's timeline (:func:`live_audio`): after each customer utterance, a short
+    reply starting ``REPLY_GAP_S`` after it ends, inside the customer's 2 s pause; silence elsewhere."""
+    import numpy as np
+
+    def read(path: Path) -> Any:
+        with wave.open(str(path), "rb") as reader:
+            return np.frombuffer(reader.readframes(reader.getnframes()), dtype=np.int16)
+
+    rate = 16000
+    pieces = [np.zeros(rate, dtype=np.int16)]  # the customer's 1 s lead-in
+    for i in range(count):
+        spoken = len(read(folder / f"live{i:02d}.wav")) - 2 * rate  # the utterance without its 2 s pause
+        reply = read(synthesise(REPLIES[i % len(REPLIES)], folder / f"reply{i:02d}.wav", rate, pad=(0.0, 0.0)))
+        reply = reply[: int((2.0 - REPLY_GAP_S - 0.1) * rate)]
+        pieces += [np.zeros(spoken + int(REPLY_GAP_S * rate), dtype=np.int16), reply]
+        pieces.append(np.zeros(2 * rate - int(REPLY_GAP_S * rate) - len(reply), dtype=np.int16))
+    audio = np.concatenate(pieces)
+    audio = np.concatenate([audio, np.zeros(max(0, int(total_s * rate) - len(audio)), dtype=np.int16)])
+    path = folder / "agent_replies.wav"
+    with wave.open(str(path), "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(rate)
+        writer.writeframes(audio.tobytes())
+    return path
+
+
+def live(
+    model: Path, folder: Path, customer_wav: Path, count: int, config: LiveConfig, agent: Path | None = None
+) -> dict[str, Any]:
+    """One real call with ``config``: latency of each committed segment (customer's, and the agent's replies when
+    ``agent`` gives the agent's side)."""
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 
     from desktop.config import Telephony
@@ -227,7 +267,7 @@ def live(model: Path, folder: Path, customer_wav: Path, count: int, config: Live
     ensure_baresip()
     app = QCoreApplication.instance() or QCoreApplication([])
     run = Path(tempfile.mkdtemp(prefix="live-", dir=folder))
-    agent_wav = make_wav(run / "agent.wav", 300, tone=False, rate=16000)
+    agent_wav = agent or make_wav(run / "agent.wav", 300, tone=False, rate=16000)
     defaults = StationDefaults(professional="ACME Énergie SAS", product="electricity")
     rows: list[dict[str, float]] = []
     texts_out: list[str] = []
@@ -273,9 +313,11 @@ def live(model: Path, folder: Path, customer_wav: Path, count: int, config: Live
                     "duration_s": segment.end - segment.start,
                     "provisional": float(not segment.final),
                     "idx": segment.idx,
+                    "agent": float(segment.speaker == "agent"),
                 }
             )
-            texts_out.append(segment.text)
+            if segment.speaker == "customer":
+                texts_out.append(segment.text)
 
         def on_refined(_session: object, segment: Any, timing: dict[str, float]) -> None:
             for row in rows:
@@ -311,8 +353,13 @@ def live(model: Path, folder: Path, customer_wav: Path, count: int, config: Live
             customer.close()
             speech.stop()
         session = session_box.get("session")
-        final_texts = [segment.text for segment in session.segments] if session is not None else []
+        final_texts = [s.text for s in session.segments if s.speaker == "customer"] if session is not None else []
     del app
+
+    def p95_of(values: list[float]) -> float:
+        values = sorted(values)
+        return values[min(len(values) - 1, round(0.95 * (len(values) - 1)))] if values else float("nan")
+
     latencies = sorted(r["latency_s"] for r in rows)
     finals = sorted(r["final_s"] for r in rows if "final_s" in r)
     computes = [r["compute_s"] for r in rows]
@@ -321,6 +368,10 @@ def live(model: Path, folder: Path, customer_wav: Path, count: int, config: Live
         "config": config.label,
         "utterances": count,
         "segments": len(rows),
+        "agent_segments": sum(int(r["agent"]) for r in rows),
+        "customer_p95_s": p95_of([r["latency_s"] for r in rows if not r["agent"]]),
+        "agent_p95_s": p95_of([r["latency_s"] for r in rows if r["agent"]]),
+        "agent_max_s": max([r["latency_s"] for r in rows if r["agent"]], default=float("nan")),
         "speculative": sum(int(r["speculative"]) for r in rows),
         "median_s": statistics.median(latencies) if latencies else float("nan"),
         "p95_s": p95,
@@ -395,11 +446,16 @@ def report(results: list[dict[str, Any]], live_results: list[dict[str, Any]], ar
         ]
         for r in live_results:
             cells = ", ".join(
-                f"{x['duration_s']:.1f}→{x['latency_s']:.2f}{'*' if x['speculative'] else ''}"
+                f"{'A ' if x['agent'] else ''}{x['duration_s']:.1f}→{x['latency_s']:.2f}{'*' if x['speculative'] else ''}"
                 + (f" (final {x['final_s']:.2f})" if "final_s" in x else "")
                 for x in r["rows"]
             )
-            lines.append(f"- {r['config']}: {cells} (utterance length→latency, * = speculative)")
+            lines.append(f"- {r['config']}: {cells} (utterance length→latency, * = speculative, A = agent)")
+            if r["agent_segments"]:
+                lines.append(
+                    f"  - two sides: customer p95 {r['customer_p95_s']:.2f} s; agent ({r['agent_segments']} replies)"
+                    f" p95 {r['agent_p95_s']:.2f} s, max {r['agent_max_s']:.2f} s"
+                )
     return "\n".join(lines) + "\n"
 
 
@@ -425,6 +481,11 @@ def main() -> int:
         help="beam:hangover:tail:spec|nospec|partN|partpN|refineN, comma-separated, one call each (default: before, and the app's)",
     )
     parser.add_argument("--live-rounds", type=int, default=1, help="run the live settings this many times in turn")
+    parser.add_argument(
+        "--live-agent",
+        action="store_true",
+        help="two sides: the agent answers each customer utterance with a short reply 0.3 s after it ends",
+    )
     parser.add_argument("--out", help="also write the report here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-speech-") as temp:
@@ -442,9 +503,10 @@ def main() -> int:
         if args.live:
             configs = [LiveConfig.parse(x) for x in args.live_settings.split(",") if x]
             customer_wav = live_audio(folder, args.live)
+            agent = agent_audio(folder, args.live) if args.live_agent else None
             for _round in range(args.live_rounds):
                 for config in configs:
-                    live_results.append(live(model, folder, customer_wav, args.live, config))
+                    live_results.append(live(model, folder, customer_wav, args.live, config, agent))
                     print(f"live {config.label}: done", file=sys.stderr)
     text = report(results, live_results, args)
     print(text)
