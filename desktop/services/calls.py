@@ -11,6 +11,8 @@ Signals:
 - ``segment_added(session, segment)``: a transcript line was committed (``segment.final`` False: a provisional
   text, refined shortly after).
 - ``segment_refined(session, segment)``: a provisional line got its final text (same ``idx``).
+- ``transcript_completed(session)``: the live transcription of an ended call is done (its tail and refinements
+  committed): a summary drafted at the hang-up can follow the transcript's last lines now.
 - ``phrase_detected(session, kind, segment_idx)``: a customer turn contains a withdrawal, objection, proof
   request or recording refusal; the agent confirms the consent ones before anything is recorded.
 - ``disclosure_changed(session, checklist)``: the opening-disclosure checklist, as ticked so far.
@@ -64,6 +66,7 @@ class CallService(QObject):
     verdict_changed = Signal(object)
     segment_added = Signal(object, object)
     segment_refined = Signal(object, object)
+    transcript_completed = Signal(object)
     phrase_detected = Signal(object, str, int)
     disclosure_changed = Signal(object, object)
     suggestions_changed = Signal(object, object)
@@ -203,6 +206,11 @@ class CallService(QObject):
             later = any(other.speaker == "customer" for other in session.segments[idx + 1 :])
             self._customer_said(session, segment, text, raised, suggest=not later)
         return segment
+
+    def mark_transcribed(self, session: CallSession) -> None:
+        """The transcription of this ended call is complete (called by the transcription service)."""
+        log.debug("call %s: transcript complete (%d segments)", session.uid[:8], len(session.segments))
+        self.transcript_completed.emit(session)
 
     def _customer_said(
         self, session: CallSession, segment: Segment, text: str, raised: tuple[str, ...], *, suggest: bool = True

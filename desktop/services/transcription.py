@@ -36,7 +36,8 @@ Signals:
   ``transcribed``, ``committed``, and ``compute_s``.
 - ``segment_refined(session, segment, timing)``: a provisional line got its final text (``timing`` as above, with
   ``refined``, ``committed_final`` and ``refine_compute_s``).
-- ``call_transcribed(session)``: every utterance (and refinement) of an ended call has been handled.
+- ``call_transcribed(session)``: every utterance (and refinement) of an ended call has been handled (also told to
+  the call service: :meth:`CallService.mark_transcribed`).
 - ``transcription_failed(str)``: a side of a call could not be followed (no recording, unreadable), or the model
   failed to load; the call goes on without transcript.
 """
@@ -269,6 +270,7 @@ class TranscriptionService(QObject):
             session = self.calls.desk.sessions.get(job.key)
             if session is not None:
                 log.info("call %s: transcription done", session.uid[:8])
+                self.calls.mark_transcribed(session)
                 self.call_transcribed.emit(session)
 
     # -- follower threads ------------------------------------------------------------------------------------

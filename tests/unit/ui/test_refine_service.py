@@ -170,6 +170,8 @@ def test_a_line_joined_from_parts_is_provisional_then_refined(
     transcription = TranscriptionService(service, None, Path("."), transcriber=whisper)  # type: ignore[arg-type]
     committed: list[Segment] = []
     transcription.segment_committed.connect(lambda _s, segment, _t: committed.append(segment))
+    completed: list[list[tuple[int, str, int]]] = []  # what the store held when the call service was told
+    service.transcript_completed.connect(lambda _s: completed.append(_rows(service.desk.conn)))
     job = _job(service, transcription, session)
     job.prefixes["customer"] = (0, 16000 * 6, "premier morceau")  # transcribed at an inner pause
     try:
@@ -180,6 +182,7 @@ def test_a_line_joined_from_parts_is_provisional_then_refined(
     assert [(s.text, s.final) for s in committed] == [("premier morceau suite 0", False)]
     assert whisper.calls == [(0, "parts"), (0, "refine")]
     assert _rows(service.desk.conn) == [(0, "phrase entière 0", 1)]
+    assert completed == [[(0, "phrase entière 0", 1)]]  # told once, after the refinement
 
 
 def test_a_refinement_yields_to_an_utterance_that_arrives(service: CallService, clock: FakeClock, qtbot: QtBot) -> None:
