@@ -14,6 +14,10 @@ intents. Signals:
 With a generator attached, a hang-up also asks it for the summary's prose (the extractive draft is on screen at
 once; the model's prose fills the fields the agent has not edited when it arrives); a new call ringing cancels it.
 
+The call's last lines are transcribed after the hang-up: when the call service says its transcript is complete, the
+open summary's draft follows it in the fields neither the agent nor the prose wrote, and a prose still being written
+is asked again on the whole transcript.
+
 Shortcuts (window-wide): Ctrl+Maj+R withdrawal, Ctrl+Maj+O objection, Ctrl+Maj+Entrée confirms a detected
 withdrawal, Échap dismisses it, Ctrl+1..3 copy a suggestion, Ctrl+Entrée validates the summary being edited.
 """
@@ -133,6 +137,7 @@ class AgentPanel(QWidget):
         service.verdict_changed.connect(self._on_service_verdict_changed)
         service.segment_added.connect(self._on_service_segment_added)
         service.segment_refined.connect(self._on_service_segment_refined)
+        service.transcript_completed.connect(self._on_service_transcript_completed)
         service.phrase_detected.connect(self._on_service_phrase_detected)
         service.disclosure_changed.connect(self._on_service_disclosure_changed)
         service.suggestions_changed.connect(self._on_service_suggestions_changed)
@@ -294,6 +299,28 @@ class AgentPanel(QWidget):
     def _on_service_segment_refined(self, session: CallSession, segment: object) -> None:
         if session is self.session:
             self.transcript.replace(segment)  # type: ignore[arg-type]
+
+    def _on_service_transcript_completed(self, session: CallSession) -> None:
+        editor = self.editors.get(session.uid)
+        if editor is None:  # validated already (nothing changes then), or the editor is not open yet
+            return
+        before = editor.draft
+        changed = editor.refresh_draft(self.service.draft(session))  # waits for the summary worker, once a call
+        log.info(
+            "call %s: summary draft completed by the transcript's end, %d field(s) updated",
+            session.uid[:8],
+            len(changed),
+        )
+        generation = self.generation
+        # A prose still being written was asked on the transcript at the hang-up: asked again on the whole one.
+        if (
+            generation is not None
+            and editor.prose_request is not None
+            and generation.current_request == editor.prose_request
+            and editor.draft != before
+        ):
+            patterns = self.service.desk.policy.data.redaction.patterns
+            editor.expect_prose(generation.write_prose(session, editor.draft, patterns=patterns))
 
     def _on_service_phrase_detected(self, session: CallSession, kind: str, segment_idx: int) -> None:
         if session is not self.session:

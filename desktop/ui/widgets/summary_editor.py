@@ -8,6 +8,9 @@ Signals:
 With a generator, the model's prose arrives after the editor opened (:meth:`SummaryEditor.take_prose`): it fills
 only the prose fields the agent has not edited yet (reason, actions, the action of each next step), and a discreet
 note under the form says so, and which fields stayed extractive because they held facts the call does not.
+
+The call's last lines are transcribed after the hang-up (the tail, the final text of a provisional line): the draft
+follows them (:meth:`SummaryEditor.refresh_draft`) in every field neither the agent nor the model's prose wrote.
 """
 
 from __future__ import annotations
@@ -67,6 +70,14 @@ def parse_due(text: str) -> dt.date | None:
     raise ValueError(text)
 
 
+def _set_line(edit: QLineEdit, text: str) -> None:
+    """Programmatic text: the agent's cursor stays where it is if they are in the field, else it reads from the
+    start."""
+    position = min(edit.cursorPosition(), len(text)) if edit.hasFocus() else 0
+    edit.setText(text)
+    edit.setCursorPosition(position)
+
+
 class NextStepsTable(QFrame):
     """Next steps as rows of owner, due date and action, added and removed by the agent. Each step takes two
     lines (owner, due date and remove; then the action, full width) so that it fits the narrow panel.
@@ -111,6 +122,31 @@ class NextStepsTable(QFrame):
     def edited(self) -> bool:
         """Whether the agent changed anything since :meth:`set_steps`."""
         return self.reshaped or bool(self._touched)
+
+    def update_steps(self, steps: Sequence[NextStep]) -> bool:
+        """Show ``steps`` in the rows there are (rows added or removed at the end), not as an edit: a row keeps its
+        widgets, so the focus and cursor of the agent stay where they are. Whether anything changed."""
+        changed = False
+        for step, (owner, action, due, _remove) in zip(steps, self.rows, strict=False):
+            due_text = step.due.isoformat() if step.due else ""
+            if owner.currentData() != step.owner and step.owner in OWNERS:
+                owner.setCurrentIndex(OWNERS.index(step.owner))
+                changed = True
+            for edit, text in ((action, step.action), (due, due_text)):
+                if edit.text() != text:
+                    _set_line(edit, text)
+                    changed = True
+        for step in steps[len(self.rows) :]:
+            self.append_step(step)
+            changed = True
+        while len(self.rows) > len(steps):
+            self._remove(self.rows[-1])
+            changed = True
+        return changed
+
+    def append_step(self, step: NextStep) -> None:
+        """One more row holding ``step``, not counted as the agent's."""
+        self.add_row(step.owner, step.action, step.due.isoformat() if step.due else "")
 
     def fill_actions(self, actions: Sequence[str]) -> list[int]:
         """Write ``actions`` (one per row, in order) into the rows the agent has not edited; none when rows were
@@ -225,6 +261,8 @@ class NextStepsTable(QFrame):
     def _remove(self, entry: tuple[QComboBox, QLineEdit, QLineEdit, QToolButton]) -> None:
         index = self.rows.index(entry)
         self.rows.pop(index)
+        if any(widget.hasFocus() for widget in entry):  # the focus stays in the table, not lost with the row
+            self.add_button.setFocus()
         for widget in entry:
             self.grid.removeWidget(widget)
             widget.hide()
@@ -257,6 +295,8 @@ class SummaryEditor(QFrame):
         self._prose_model = ""
         self._prose_taken: list[str] = []
         self._prose_rejected: tuple[Rejected, ...] = ()
+        # Fields the transcript's end updated after the editor opened (refresh_draft), for the note.
+        self._refreshed: list[str] = []
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(self.DEBOUNCE_MS)
@@ -363,6 +403,12 @@ class SummaryEditor(QFrame):
         self.disposition_combo.currentIndexChanged.connect(self._on_edited)
         self._disposition_chosen = False
         self.disposition_combo.activated.connect(self._on_disposition_activated)
+        # What the agent set by hand among the choices: a draft refreshed later leaves it.
+        self._resolution_chosen = False
+        self.resolution_combo.activated.connect(self._on_resolution_activated)
+        self._disclosure_clicked: set[str] = set()
+        for point, box in self.disclosure_boxes.items():
+            box.clicked.connect(lambda _checked, point=point: self._disclosure_clicked.add(point))
         self.steps.changed.connect(self._on_edited)
         for box in self.disclosure_boxes.values():
             box.toggled.connect(self._on_edited)
@@ -403,15 +449,99 @@ class SummaryEditor(QFrame):
                 self._loading = False
         self._debounce.start()
 
+    def refresh_draft(self, draft: Summary) -> list[str]:
+        """The call's draft again, now that its transcript is complete (the last lines, the final text of a
+        provisional line, transcribed after the hang-up): every field that neither the agent nor the model's prose
+        wrote takes ``draft``'s value; next steps the agent or the prose wrote stay, and the steps only ``draft``
+        holds are added after them. Not an edit of the agent's (their cursor and focus stay); kept as a draft.
+        Returns the fields updated (``reason``, ``actions``, ``resolution``, ``next_steps``, ``disposition``,
+        ``consent_events``, ``opening_disclosure``, ``entities``)."""
+        old = self._base
+        kept = self.edited_fields | self.prose_fields
+        changed: list[str] = []
+        self._loading = True
+        try:
+            if "reason" not in kept and draft.reason != self.reason_edit.text():
+                _set_line(self.reason_edit, draft.reason)
+                changed.append("reason")
+            actions = "\n".join(draft.actions)
+            if "actions" not in kept and actions != self.actions_edit.toPlainText():
+                self._set_actions(actions)
+                changed.append("actions")
+            if "resolution" not in kept and draft.resolution != self.resolution_combo.currentData():
+                self.resolution_combo.setCurrentIndex(RESOLUTIONS.index(draft.resolution))
+                changed.append("resolution")
+            if "next_steps" not in kept:
+                if self.steps.update_steps(draft.next_steps):
+                    changed.append("next_steps")
+            else:  # the rows are the agent's or the prose's: only the steps said after the hang-up join them
+                new = [step for step in draft.next_steps if step not in old.next_steps]
+                for step in new:
+                    self.steps.append_step(step)
+                if new:
+                    changed.append("next_steps")
+            if "disposition" not in kept and draft.disposition != self.disposition_combo.currentData():
+                self.disposition_combo.setCurrentIndex(DISPOSITIONS.index(draft.disposition))
+                changed.append("disposition")
+            if draft.consent_events != old.consent_events:
+                changed.append("consent_events")
+            disclosure = False
+            for point, box in self.disclosure_boxes.items():
+                said = bool(getattr(draft.opening_disclosure, point))
+                if point not in self._disclosure_clicked and box.isChecked() != said:
+                    box.setChecked(said)
+                    disclosure = True
+            if disclosure:
+                changed.append("opening_disclosure")
+            if draft.entities != old.entities:
+                changed.append("entities")
+        finally:
+            self._loading = False
+        # The draft now: the editor's starting point for a prose asked again; the model's mark kept if it wrote.
+        self._base = draft.model_copy(update={"generated_by": old.generated_by}) if self._prose_taken else draft
+        self._render_events()
+        if changed:
+            self._debounce.start()  # kept as a draft, as take_prose's fields are
+            self._refreshed = changed
+            self._render_prose_note()
+        return changed
+
+    def _set_actions(self, text: str) -> None:
+        """Programmatic actions text; the agent's cursor and scroll stay if they are in the field."""
+        if not self.actions_edit.hasFocus():
+            self.actions_edit.setPlainText(text)
+            return
+        position = self.actions_edit.textCursor().position()
+        scroll = self.actions_edit.verticalScrollBar().value()
+        self.actions_edit.setPlainText(text)
+        cursor = self.actions_edit.textCursor()
+        cursor.setPosition(min(position, len(text)))
+        self.actions_edit.setTextCursor(cursor)
+        self.actions_edit.verticalScrollBar().setValue(scroll)
+
     @property
     def draft(self) -> Summary:
-        """The summary the editor was loaded with (consent events kept up to date), before the agent's edits."""
+        """The summary the editor was loaded with (consent events kept up to date, refreshed by
+        :meth:`refresh_draft`), before the agent's edits."""
         return self._base
 
     @property
     def edited_fields(self) -> set[str]:
-        """The prose fields the agent changed: ``reason``, ``actions``, ``next_steps``."""
-        return self._edited | ({"next_steps"} if self.steps.edited else set())
+        """The fields the agent changed: the prose ones (``reason``, ``actions``, ``next_steps``), and the choices
+        made by hand (``resolution``, ``disposition``, ``opening_disclosure`` for any box clicked)."""
+        chosen = {
+            "resolution": self._resolution_chosen,
+            "disposition": self._disposition_chosen,
+            "opening_disclosure": bool(self._disclosure_clicked),
+        }
+        steps = {"next_steps"} if self.steps.edited else set()
+        return self._edited | steps | {name for name, made in chosen.items() if made}
+
+    @property
+    def prose_fields(self) -> set[str]:
+        """The fields the model's prose filled (``reason``, ``actions``, ``next_steps`` for any step's action)."""
+        found = (_FIELD.match(name) for name in self._prose_taken)
+        return {match.group(1) for match in found if match is not None}
 
     def expect_prose(self, request_id: int) -> None:
         """The model is writing this summary's prose (request ``request_id``): the note says so meanwhile."""
@@ -581,16 +711,19 @@ class SummaryEditor(QFrame):
 
     def _render_prose_note(self) -> None:
         state = self._prose_state
-        if state is None:
+        # entities are not on screen: their update alone says nothing to the agent
+        refreshed = bool(set(self._refreshed) - {"entities"})
+        if state is None and not refreshed:
             self.prose_note.hide()
             return
+        text = ""
         if state == "pending":
             text = self.tr("Le modèle rédige le résumé… les champs que vous modifiez d'ici là sont gardés.")
         elif state == "cancelled":
             text = self.tr("Rédaction par le modèle arrêtée : texte extrait gardé.")
         elif state == "failed":
             text = self.tr("Modèle indisponible : texte extrait gardé.")
-        else:
+        elif state == "done":
             model = self._prose_model
             if self._prose_taken:
                 text = self.tr("Rédigé par le modèle {model} : {fields}. À relire.").format(
@@ -603,6 +736,10 @@ class SummaryEditor(QFrame):
                     f"{self.field_words(each.field)} ({', '.join(each.unsupported)})" for each in self._prose_rejected
                 )
                 text += " " + self.tr("Gardé tel qu'extrait (fait absent de l'appel) : {fields}.").format(fields=kept)
+        if refreshed:
+            text = " ".join(
+                part for part in (text, self.tr("Résumé mis à jour avec la fin de la transcription.")) if part
+            )
         self.prose_note.setText(text)
         self.prose_note.show()
 
@@ -631,6 +768,9 @@ class SummaryEditor(QFrame):
 
     def _on_disposition_activated(self, _index: int) -> None:
         self._disposition_chosen = True
+
+    def _on_resolution_activated(self, _index: int) -> None:
+        self._resolution_chosen = True
 
     def _on_debounce_timeout(self) -> None:
         try:
