@@ -178,11 +178,18 @@ def test_a_line_refined_after_the_hang_up_is_quoted_in_its_final_text(
     shown = [editor.reason_edit.text(), editor.actions_edit.toPlainText(), *(a for _, a, _ in steps(editor))]
     assert any("Fix et rénité" in text for text in shown)  # the provisional text, quoted at the hang-up
 
+    # the agent is in that step's action, reading it, without typing
+    field = editor.steps.rows[-1][1]
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus)
+    field.setCursorPosition(10)
+
     panel.service.refine_segment(session, line.idx, final)
     panel.service.mark_transcribed(session)
-    shown = [editor.reason_edit.text(), editor.actions_edit.toPlainText(), *(a for _, a, _ in steps(editor))]
-    assert not any("Fix et rénité" in text for text in shown)
-    assert any(final in text for text in shown)
+    assert editor.actions_edit.toPlainText() == final
+    assert steps(editor)[-1] == ("agent", final, "2026-11-24")  # « ce soir »: the call's day
+    assert QApplication.focusWidget() is field and field.cursorPosition() == 10  # the same row, updated in place
+    assert editor.edited_fields == set()
     with qtbot.waitSignal(panel.service.summary_saved, timeout=5000):
         pass
     body, _ = stored(consented_store, session)
