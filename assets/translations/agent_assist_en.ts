@@ -4,112 +4,112 @@
 <context>
     <name>AgentPanel</name>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="169"/>
+        <location filename="../../desktop/ui/panel.py" line="174"/>
         <source>Opposition</source>
         <translation>Objection</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="171"/>
+        <location filename="../../desktop/ui/panel.py" line="176"/>
         <source>Le client s&apos;oppose à toute prospection de {professional}. L&apos;enregistrer maintenant ?</source>
         <translation>The customer objects to any marketing by {professional}. Record it now?</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="175"/>
+        <location filename="../../desktop/ui/panel.py" line="180"/>
         <source>Enregistrer l&apos;opposition</source>
         <translation>Record the objection</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="177"/>
+        <location filename="../../desktop/ui/panel.py" line="182"/>
         <source>Retrait du consentement</source>
         <translation>Consent withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="180"/>
+        <location filename="../../desktop/ui/panel.py" line="185"/>
         <source>Le client retire son consentement à être appelé par {professional}. L&apos;enregistrer maintenant ?</source>
         <translation>The customer withdraws their consent to be called by {professional}. Record it now?</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="183"/>
+        <location filename="../../desktop/ui/panel.py" line="188"/>
         <source>Enregistrer le retrait</source>
         <translation>Record the withdrawal</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="184"/>
+        <location filename="../../desktop/ui/panel.py" line="189"/>
         <source>Le bandeau passe à INTERDIT : plus aucune offre commerciale.</source>
         <translation>The banner turns FORBIDDEN: no more commercial offers.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="186"/>
+        <location filename="../../desktop/ui/panel.py" line="191"/>
         <source>Annuler</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="239"/>
+        <location filename="../../desktop/ui/panel.py" line="244"/>
         <source>[votre prénom]</source>
         <translation>[your first name]</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="240"/>
+        <location filename="../../desktop/ui/panel.py" line="245"/>
         <source>[entreprise]</source>
         <translation>[company]</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="241"/>
+        <location filename="../../desktop/ui/panel.py" line="246"/>
         <source>[date de l&apos;accord]</source>
         <translation>[date of consent]</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="242"/>
+        <location filename="../../desktop/ui/panel.py" line="247"/>
         <source>[moyen de l&apos;accord]</source>
         <translation>[how consent was given]</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="243"/>
+        <location filename="../../desktop/ui/panel.py" line="248"/>
         <source>[référence de la preuve]</source>
         <translation>[proof reference]</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="244"/>
+        <location filename="../../desktop/ui/panel.py" line="249"/>
         <source>[récapitulatif de l&apos;offre]</source>
         <translation>[recap of the offer]</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="461"/>
+        <location filename="../../desktop/ui/panel.py" line="488"/>
         <source>Ctrl+Maj+Entrée</source>
         <translation>Ctrl+Shift+Enter</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="462"/>
+        <location filename="../../desktop/ui/panel.py" line="489"/>
         <source>Échap</source>
         <translation>Esc</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="463"/>
+        <location filename="../../desktop/ui/panel.py" line="490"/>
         <source>Ctrl+Maj+R</source>
         <translation>Ctrl+Shift+R</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="464"/>
+        <location filename="../../desktop/ui/panel.py" line="491"/>
         <source>Ctrl+Maj+O</source>
         <translation>Ctrl+Shift+O</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="474"/>
+        <location filename="../../desktop/ui/panel.py" line="501"/>
         <source>Appel</source>
         <translation>Call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="481"/>
+        <location filename="../../desktop/ui/panel.py" line="508"/>
         <source>Résumé en attente ·{number}</source>
         <translation>Pending summary ·{number}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="483"/>
+        <location filename="../../desktop/ui/panel.py" line="510"/>
         <source>Résumé ·{number}</source>
         <translation>Summary ·{number}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/panel.py" line="486"/>
+        <location filename="../../desktop/ui/panel.py" line="513"/>
         <source>Résumé à valider de l&apos;appel {number}</source>
         <translation>Summary to validate for call {number}</translation>
     </message>
@@ -700,64 +700,64 @@
 <context>
     <name>NextStepsTable</name>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="168"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="204"/>
         <source>Étape {n} : l&apos;action manque.</source>
         <translation>Step {n}: the action is missing.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="174"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="210"/>
         <source>Étape {n} : échéance « {due} » illisible (AAAA-MM-JJ ou JJ/MM/AAAA).</source>
         <translation>Step {n}: due date “{due}” not understood (YYYY-MM-DD or DD/MM/YYYY).</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="183"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="219"/>
         <source>Agent</source>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="183"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="219"/>
         <source>Société</source>
         <translation>Company</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="183"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="219"/>
         <source>Client</source>
         <translation>Customer</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="201"/>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="202"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="237"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="238"/>
         <source>Qui s&apos;en charge</source>
         <translation>Who does it</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="203"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="239"/>
         <source>Action, ex. envoyer le devis</source>
         <translation>Action, e.g. send the quote</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="204"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="240"/>
         <source>Action</source>
         <translation>Action</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="205"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="241"/>
         <source>Échéance AAAA-MM-JJ</source>
         <translation>Due YYYY-MM-DD</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="206"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="242"/>
         <source>Échéance</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="188"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="224"/>
         <source>+ Ajouter une étape</source>
         <translation>+ Add a step</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="207"/>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="208"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="243"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="244"/>
         <source>Supprimer cette étape</source>
         <translation>Remove this step</translation>
     </message>
@@ -1579,158 +1579,163 @@
 <context>
     <name>SummaryEditor</name>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="468"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="598"/>
         <source>Le motif de l&apos;appel est à remplir.</source>
         <extracomment>The generator request whose prose this editor waits for (None: none expected).</extracomment>
         <translation>The reason for the call is missing.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="483"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="613"/>
         <source>résumé</source>
         <translation>summary</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="518"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="648"/>
         <source>Résumé validé à {when}</source>
         <translation>Summary validated at {when}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="520"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="650"/>
         <source>Brouillon enregistré à {when}</source>
         <translation>Draft saved at {when}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="538"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="668"/>
         <source>Résumé de l&apos;appel {number} · terminé à {ended}</source>
         <translation>Summary of call {number} · ended at {ended}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="541"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="671"/>
         <source>&amp;Motif de l&apos;appel</source>
         <translation>&amp;Reason for the call</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="542"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="672"/>
         <source>&amp;Actions menées (une par ligne)</source>
         <translation>&amp;Actions taken (one per line)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="543"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="673"/>
         <source>&amp;Résolution</source>
         <translation>Res&amp;olution</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="544"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="674"/>
         <source>Prochaines étapes</source>
         <translation>Next steps</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="545"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="675"/>
         <source>&amp;Issue</source>
         <translation>&amp;Disposition</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="546"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="676"/>
         <source>Événements de consentement</source>
         <translation>Consent events</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="547"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="677"/>
         <source>Mentions d&apos;ouverture dites</source>
         <translation>Opening disclosure said</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="551"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="681"/>
         <source>ex. proposition d&apos;offre électricité</source>
         <translation>e.g. electricity offer</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="557"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="687"/>
         <source>Identité</source>
         <translation>Identity</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="558"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="688"/>
         <source>Pour le compte de</source>
         <translation>On behalf of</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="559"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="689"/>
         <source>Nature commerciale</source>
         <translation>Commercial nature</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="560"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="690"/>
         <source>Enregistrement</source>
         <translation>Recording</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="564"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="694"/>
         <source>Valider (Ctrl+Entrée)</source>
         <translation>Validate (Ctrl+Enter)</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="575"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="705"/>
         <source>motif</source>
         <translation>reason</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="577"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="707"/>
         <source>actions</source>
         <translation>actions</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="577"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="707"/>
         <source>étapes</source>
         <translation>next steps</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="579"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="709"/>
         <source>action {n}</source>
         <translation>action {n}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="580"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="710"/>
         <source>étape {n}</source>
         <translation>step {n}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="588"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="721"/>
         <source>Le modèle rédige le résumé… les champs que vous modifiez d&apos;ici là sont gardés.</source>
         <translation>The model is writing the summary… fields you edit meanwhile are kept.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="590"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="723"/>
         <source>Rédaction par le modèle arrêtée : texte extrait gardé.</source>
         <translation>Model writing stopped: extracted text kept.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="592"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="725"/>
         <source>Modèle indisponible : texte extrait gardé.</source>
         <translation>Model unavailable: extracted text kept.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="596"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="729"/>
         <source>Rédigé par le modèle {model} : {fields}. À relire.</source>
         <translation>Written by the model {model}: {fields}. Please review.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="600"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="733"/>
         <source>Le modèle {model} n&apos;a rien changé : texte extrait gardé.</source>
         <translation>The model {model} changed nothing: extracted text kept.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="605"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="738"/>
         <source>Gardé tel qu&apos;extrait (fait absent de l&apos;appel) : {fields}.</source>
         <translation>Kept as extracted (fact not in the call): {fields}.</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="617"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="741"/>
+        <source>Résumé mis à jour avec la fin de la transcription.</source>
+        <translation>Summary updated with the end of the transcript.</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="754"/>
         <source> · réplique {n}</source>
         <translation> · turn {n}</translation>
     </message>
     <message>
-        <location filename="../../desktop/ui/widgets/summary_editor.py" line="620"/>
+        <location filename="../../desktop/ui/widgets/summary_editor.py" line="757"/>
         <source>Aucun</source>
         <translation>None</translation>
     </message>
