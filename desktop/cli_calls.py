@@ -109,12 +109,21 @@ def _show_lines(call: dict[str, Any]) -> str:
     if decision is not None:
         reason = decision["reasons"][0] if decision["reasons"] else {}
         lines.append(f"  verdict {decision['verdict']}: {reason.get('message', '')} [{reason.get('code', '')}]")
+    history = call.get("decisions", [])
+    if len(history) > 1:  # re-evaluated during the call (a withdrawal, the end of a window): each one, in order
+        for each in history:
+            until = f", until {each['valid_until']}" if each["valid_until"] else ""
+            lines.append(f"  evaluated {each['evaluated_at']}: {each['verdict']} [{each['code']}]{until}")
     for event in call["consent_events"]:
         lines.append(f"  consent event {event['kind']} at {event['at']}")
     for use in call.get("suggestions", []):
         lines.append(f"  suggestion {use['source']} {'copied' if use['accepted'] else 'ignored'} at {use['at']}")
     lines.append("transcript:")
-    lines += [f"  [{segment['idx']}] {segment['speaker']}: {segment['text']}" for segment in call["segments"]]
+    lines += [
+        f"  [{segment['idx']}] {segment['speaker']}: {segment['text']}"
+        + ("" if segment.get("final", True) else " (provisional)")
+        for segment in call["segments"]
+    ]
     if not call["segments"]:
         lines.append("  (none)")
     summary = call["summary"]

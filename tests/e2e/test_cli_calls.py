@@ -91,6 +91,11 @@ def test_show_by_uid_prefix(data_dir: Path, calls: SeededCalls) -> None:
     text = run("calls", "show", str(call["interaction"]["id"]), data_dir=data_dir).stdout
     assert "customer: Non merci" in text and "summary (validated by agent-7):" in text
     assert "suggestion playbook:withdrawal-01 copied at 2026-11-24T10:30:15+01:00" in text
+    history = [line.strip() for line in text.splitlines() if line.strip().startswith("evaluated ")]
+    assert [line.split(": ", 1)[1].split(",")[0] for line in history] == [
+        "allowed [VALID_CONSENT]",
+        "forbidden [CONSENT_REVOKED]",
+    ], text
 
 
 @pytest.mark.parametrize(

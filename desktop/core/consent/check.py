@@ -152,26 +152,31 @@ def check(
     store: bool = True,
     evaluated_at: dt.datetime | None = None,
     crm_sync: bool = False,
+    interaction_id: int | None = None,
 ) -> tuple[Facts, Decision, int | None]:
     """Evaluate the call (asked at ``evaluated_at`` during the call, default its start); with ``store`` the
-    decision (facts, policy version) is recorded for audit. ``crm_sync``: see :func:`build_facts`."""
+    decision (facts, policy version) is recorded for audit, linked to the stored call ``interaction_id`` when the
+    question is about one (every re-evaluation of a call is kept: what the banner said, and when). ``crm_sync``: see
+    :func:`build_facts`."""
     document = build_facts(conn, question, policy, crm_sync=crm_sync)
     if evaluated_at is not None and evaluated_at > question.at:
         document["evaluated_at"] = evaluated_at.isoformat()
     facts = parse_facts(document, "stored facts")
     decision = evaluate(facts, policy, language=language)
-    decision_id = record_decision(conn, document, decision) if store else None
+    decision_id = record_decision(conn, document, decision, interaction_id=interaction_id) if store else None
     return facts, decision, decision_id
 
 
-def record_decision(conn: sqlite3.Connection, facts: dict[str, Any], decision: Decision) -> int:
+def record_decision(
+    conn: sqlite3.Connection, facts: dict[str, Any], decision: Decision, *, interaction_id: int | None = None
+) -> int:
     call = facts["call"]
     body = decision.to_json()
     with transaction(conn):
         cursor = conn.execute(
             "INSERT INTO decisions (evaluated_at, number, professional, product, direction, purpose, verdict,"
-            " regime, scope, reasons, valid_until, policy_name, policy_version, facts, facts_hash, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " regime, scope, reasons, valid_until, policy_name, policy_version, facts, facts_hash, created_at,"
+            " interaction_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 facts.get("evaluated_at") or call["at"],
                 call.get("number"),
@@ -189,6 +194,7 @@ def record_decision(conn: sqlite3.Connection, facts: dict[str, Any], decision: D
                 canonical(facts).decode("utf-8"),
                 content_hash(facts),
                 now().isoformat(),
+                interaction_id,
             ),
         )
     assert cursor.lastrowid is not None

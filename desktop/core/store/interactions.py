@@ -249,7 +249,8 @@ _INTERACTION_COLUMNS = (
 
 
 def show_interaction(conn: sqlite3.Connection, id_or_uid: int | str, *, unmasked: bool = False) -> dict[str, Any]:
-    """One call in full: the interaction, its transcript, summary, decision and consent events.
+    """One call in full: the interaction, its transcript, summary, decision (the last; ``decisions``: every
+    evaluation of the call in order, for the audit of what the banner said when) and consent events.
 
     ``id_or_uid``: the row id (an int, or digits) or the uid (a prefix of 8 characters or more is enough when it
     is unique). NotFoundError when no call matches.
@@ -259,9 +260,10 @@ def show_interaction(conn: sqlite3.Connection, id_or_uid: int | str, *, unmasked
     interaction_id = int(interaction["id"])
     interaction["duration_s"] = _duration(interaction["started_at"], interaction["ended_at"])
     segments = [
-        {"idx": idx, "speaker": speaker, "start": start, "end": end, "text": text}
-        for idx, speaker, start, end, text in conn.execute(
-            'SELECT idx, speaker, start, "end", text FROM transcript_segments WHERE interaction_id = ? ORDER BY idx',
+        {"idx": idx, "speaker": speaker, "start": start, "end": end, "text": text, "final": bool(final)}
+        for idx, speaker, start, end, text, final in conn.execute(
+            'SELECT idx, speaker, start, "end", text, final FROM transcript_segments WHERE interaction_id = ?'
+            " ORDER BY idx",
             (interaction_id,),
         )
     ]
@@ -294,6 +296,20 @@ def show_interaction(conn: sqlite3.Connection, id_or_uid: int | str, *, unmasked
                 "valid_until": found[5],
                 "policy": {"name": found[6], "version": found[7]},
             }
+    decisions = [
+        {
+            "id": decision_id,
+            "evaluated_at": evaluated_at,
+            "verdict": verdict,
+            "code": code,
+            "valid_until": valid_until,
+        }
+        for decision_id, evaluated_at, verdict, code, valid_until in conn.execute(
+            "SELECT id, evaluated_at, verdict, json_extract(reasons, '$[0].code'), valid_until FROM decisions"
+            " WHERE interaction_id = ? ORDER BY id",
+            (interaction_id,),
+        )
+    ]
     events = [
         {
             "seq": seq,
@@ -322,6 +338,7 @@ def show_interaction(conn: sqlite3.Connection, id_or_uid: int | str, *, unmasked
         "segments": segments,
         "summary": summary,
         "decision": decision,
+        "decisions": decisions,
         "consent_events": events,
         "suggestions": suggestions,
         "withdrawal": any(event["kind"] in WITHDRAWAL_KINDS for event in events),

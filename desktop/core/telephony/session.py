@@ -264,6 +264,7 @@ class CallDesk:
             language=self.language,
             evaluated_at=at,
             crm_sync=self.defaults.crm_sync,
+            interaction_id=session.interaction_id,
         )
         session.decision, session.decision_id = decision, decision_id
         self._save(session)

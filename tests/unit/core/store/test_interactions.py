@@ -109,6 +109,13 @@ def test_show_gives_the_whole_call_with_the_number_masked(store: Store, calls: S
     assert detail["summary"]["validated_by"] == "agent-7"
     assert detail["decision"]["verdict"] == "forbidden"
     assert detail["decision"]["reasons"][0]["code"] == "CONSENT_REVOKED"
+    # every evaluation of the call, in order: green at the start, red from the withdrawal
+    assert [(d["verdict"], d["code"]) for d in detail["decisions"]] == [
+        ("allowed", "VALID_CONSENT"),
+        ("forbidden", "CONSENT_REVOKED"),
+    ]
+    assert detail["decisions"][-1]["id"] == interaction["decision_id"]
+    assert all(segment["final"] for segment in detail["segments"])
     assert detail["withdrawal"] is True
     assert detail["consent_events"][0]["payload"]["interaction"] == calls.withdrawn
     assert detail["consent_events"][0]["at"] == "2026-11-24T10:30:14+01:00"
