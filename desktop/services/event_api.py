@@ -9,13 +9,23 @@ that hook commands find it (``desktop.core.telephony.api_files``). Every request
 
 Threads: the HTTP server runs in its own threads and never touches the call service or a widget. Each
 accepted request becomes a job handed to the GUI thread through a queued Qt signal; the GUI thread applies it
-to :class:`CallService` (``handle_event``, ``add_segment``) and hands the result back. The server waits for
-it up to ``wait_s`` (then answers 202: the job stays queued and is applied later); with
-``Prefer: respond-async`` (what hook commands send) it answers 202 at once.
+to :class:`CallService` (``handle_event``, ``add_segment``, ``confirm_withdrawal``) and hands the result back.
+The server waits for it up to ``wait_s`` (then answers 202: the job stays queued and is applied later); with
+``Prefer: respond-async`` (what hook commands send for call events) it answers 202 at once, except for consent
+events (below).
 
 Transcript segments of a call the app does not know yet (they raced its ring event) are held, up to
 :data:`HOLD_MAX` segments for :data:`HOLD_S` seconds, and stored when the call starts, whichever adapter
 reports it. A segment sent again with the same ``seq`` is stored once.
+
+Consent events (``POST /v1/consent-events``: the customer withdrew consent or objected, as the agent recorded it
+in the dialler) are recorded in the consent ledger like the panel's buttons do (``confirm_withdrawal``: ledger
+entry, CRM outbox, verdict re-evaluated at once), and answered with the call's new verdict and deciding reason
+code. They are never held nor answered early: ``Prefer: respond-async`` is not honoured, so that the sender
+learns that a call is unknown (404 ``unknown_call``: not started here, or from before the app's last start),
+has no number (409 ``no_number``), or has no such transcript segment (422, field ``segment``). The same kind
+sent again for the same call (a retry, or the agent pressing both the dialler's and the panel's button) is
+recorded once: the second answer is ``duplicate`` and the ledger and the CRM get one event.
 
 Signals:
 - ``started(port)``: listening, runtime file written.
@@ -52,7 +62,16 @@ from desktop.core.telephony.api_files import (
     remove_runtime,
     write_runtime,
 )
-from desktop.core.telephony.api_schema import MAX_BODY_BYTES, ApiError, SegmentIn, parse_call_event, parse_segment
+from desktop.core.telephony.api_schema import (
+    CONSENT_KINDS,
+    MAX_BODY_BYTES,
+    ApiError,
+    ConsentEventIn,
+    SegmentIn,
+    parse_call_event,
+    parse_consent_event,
+    parse_segment,
+)
 from desktop.core.telephony.events import CallEvent
 from desktop.core.telephony.session import CallSession
 from desktop.services.calls import CallService
@@ -74,6 +93,7 @@ LINGER_BYTES = 4 * 1024 * 1024
 ROUTES: dict[str, tuple[str, ...]] = {
     "/v1/call-events": ("POST",),
     "/v1/transcript-segments": ("POST",),
+    "/v1/consent-events": ("POST",),
     "/v1/health": ("GET",),
 }
 Result = tuple[int, dict[str, Any]]
@@ -83,8 +103,8 @@ Result = tuple[int, dict[str, Any]]
 class _Job:
     """One accepted request on its way to the GUI thread and back."""
 
-    kind: str  # "call" or "segment"
-    payload: CallEvent | SegmentIn
+    kind: str  # "call", "segment" or "consent"
+    payload: CallEvent | SegmentIn | ConsentEventIn
     done: threading.Event = field(default_factory=threading.Event)
     result: Result = (202, {"status": "queued"})
 
@@ -211,6 +231,8 @@ class EventApi(QObject):
         try:
             if isinstance(job.payload, CallEvent):
                 result = self._apply_event(job.payload)
+            elif isinstance(job.payload, ConsentEventIn):
+                result = self._apply_consent(job.payload)
             else:
                 result = self._apply_segment(job.payload)
         except Exception:
@@ -230,6 +252,38 @@ class EventApi(QObject):
         if session is None:
             return self._hold(segment)
         return self._store(session, segment)
+
+    def _apply_consent(self, event: ConsentEventIn) -> Result:
+        session = self.service.desk.sessions.get(event.call_id)
+        if session is None:
+            log.info("event API: %s from %s for an unknown call", event.kind, event.source)
+            return 404, {"error": "unknown_call", "message": "no call with this call_id since the app started"}
+        if session.number is None:
+            log.info("call %s: %s from %s refused: the call has no number", session.uid[:8], event.kind, event.source)
+            return 409, {"error": "no_number", "message": "a call without a number has no consent to withdraw"}
+        if event.segment is not None and event.segment >= len(session.segments):
+            log.info(
+                "call %s: %s from %s refused: no such transcript segment", session.uid[:8], event.kind, event.source
+            )
+            error = ApiError(422, "invalid", "segment: no such transcript segment in this call", "segment")
+            return error.status, error.to_json()
+        # One event per kind and call: a retry (or the panel's button as well) must not append to the ledger again.
+        if any(recorded.get("kind") == event.kind for recorded in session.consent_events):
+            log.info("call %s: %s from %s already recorded", session.uid[:8], event.kind, event.source)
+            return 200, self._consent_result("duplicate", session, event)
+        self.service.confirm_withdrawal(session, kind=CONSENT_KINDS[event.kind], segment=event.segment)
+        return 200, self._consent_result("recorded", session, event)
+
+    @staticmethod
+    def _consent_result(status: str, session: CallSession, event: ConsentEventIn) -> dict[str, Any]:
+        decision = session.decision
+        return {
+            "status": status,
+            "call": session.uid,
+            "kind": event.kind,
+            "verdict": decision.verdict if decision is not None else None,
+            "code": decision.reasons[0].code if decision is not None and decision.reasons else None,
+        }
 
     def _store(self, session: CallSession, segment: SegmentIn) -> Result:
         seen = self._seen.setdefault(session.key, set())
@@ -392,6 +446,9 @@ class _Handler(BaseHTTPRequestHandler):
         respond_async = "respond-async" in prefer.lower()
         if path == "/v1/call-events":
             job = _Job("call", parse_call_event(body, received_at=api.service.clock()))
+        elif path == "/v1/consent-events":
+            # Never answered before it is applied: an unknown call must reach the sender as a 404.
+            return api.submit(_Job("consent", parse_consent_event(body)), respond_async=False)
         else:
             job = _Job("segment", parse_segment(body))
         return api.submit(job, respond_async=respond_async)

@@ -1,8 +1,10 @@
-"""The local event API's request bodies: JSON bytes in, a :class:`CallEvent` or a :class:`SegmentIn` out.
+"""The local event API's request bodies: JSON bytes in, a :class:`CallEvent`, :class:`SegmentIn` or
+:class:`ConsentEventIn` out.
 
 Pure and Qt-free, so that the HTTP server, the tests and the fuzzer share it. Every way a body can be wrong
 raises :class:`ApiError` (with the HTTP status, a machine code, a one-line message and the field it names);
-nothing else escapes :func:`parse_call_event` and :func:`parse_segment`. Messages never quote the input:
+nothing else escapes :func:`parse_call_event`, :func:`parse_segment` and
+:func:`parse_consent_event`. Messages never quote the input:
 they are logged and the input may hold a phone number or transcript text.
 
 The wire format is documented in ``docs/event-api.openapi.yaml``.
@@ -28,6 +30,8 @@ MAX_TEXT_CHARS = 10_000
 EVENT_KINDS: dict[str, EventKind] = {"ring": "ringing", "dial": "dialing", "answer": "answered", "hangup": "ended"}
 #: What softphones put in place of a withheld number: the call exists, its number is unknown.
 WITHHELD = frozenset({"", "anonymous", "unknown", "private", "restricted", "unavailable", "withheld"})
+#: The consent vocabulary of the API → the kinds :meth:`CallService.confirm_withdrawal` records.
+CONSENT_KINDS: dict[str, Literal["withdrawn", "objection"]] = {"withdrawal": "withdrawn", "objection": "objection"}
 _SECTORS = Literal["energy_renovation", "housing_adaptation", "cpf_training", "insurance", "press"]
 _DIALLED = re.compile(r"^[+0-9][0-9 ().\-/]{0,40}$")
 _ID = Field(default=None, min_length=1, max_length=250)
@@ -115,6 +119,21 @@ class SegmentIn(_Body):
         return self
 
 
+class ConsentEventIn(_Body):
+    """``POST /v1/consent-events``: the customer withdrew consent (or objected to offers) during a call, as the
+    agent recorded it in the dialler (its own "do not call" or "opposition" button)."""
+
+    #: The call, by the ``call_id`` its call events gave.
+    call_id: str = Field(min_length=1, max_length=250)
+    kind: Literal["withdrawal", "objection"]
+    #: The transcript line where it was said: the ``segment`` index the transcript-segment answer gave.
+    segment: int | None = Field(default=None, ge=0, le=2**53)
+    #: When the sender saw it. Informational: the app stamps the event when it records it.
+    at: AwareDatetime | None = None
+    #: Who sends (``api`` unless the sender names itself, e.g. ``hook``, ``five9``).
+    source: str = Field(default="api", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+
+
 def parse_call_event(body: bytes, *, received_at: dt.datetime) -> CallEvent:
     """The call event in a request body, stamped ``received_at``; ApiError for anything else."""
     model = _validate(CallEventIn, body)
@@ -139,6 +158,13 @@ def parse_segment(body: bytes) -> SegmentIn:
     """The transcript segment in a request body; ApiError for anything else."""
     model = _validate(SegmentIn, body)
     assert isinstance(model, SegmentIn)
+    return model
+
+
+def parse_consent_event(body: bytes) -> ConsentEventIn:
+    """The consent event in a request body; ApiError for anything else."""
+    model = _validate(ConsentEventIn, body)
+    assert isinstance(model, ConsentEventIn)
     return model
 
 

@@ -15,6 +15,7 @@ from desktop.core.telephony.api_schema import (
     MAX_TEXT_CHARS,
     ApiError,
     parse_call_event,
+    parse_consent_event,
     parse_segment,
 )
 
@@ -158,6 +159,48 @@ def test_non_finite_times_are_refused(constant: bytes) -> None:
     assert refused(parse_segment, data).status in (400, 422)
 
 
+# -- consent events ----------------------------------------------------------------------------------------------
+
+
+def test_consent_event_accepted() -> None:
+    event = parse_consent_event(
+        body(call_id="c-1", kind="objection", segment=3, at="2026-11-24T10:31:00+01:00", source="five9")
+    )
+    assert (event.call_id, event.kind, event.segment, event.source) == ("c-1", "objection", 3, "five9")
+    assert event.at is not None and event.at.utcoffset() == dt.timedelta(hours=1)
+    bare = parse_consent_event(body(call_id="c-1", kind="withdrawal"))
+    assert (bare.kind, bare.segment, bare.at, bare.source) == ("withdrawal", None, None, "api")
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"kind": "withdrawal"}, "call_id"),
+        ({"call_id": "", "kind": "withdrawal"}, "call_id"),
+        ({"call_id": 42, "kind": "withdrawal"}, "call_id"),
+        ({"call_id": "c"}, "kind"),
+        ({"call_id": "c", "kind": "withdrawn"}, "kind"),
+        ({"call_id": "c", "kind": "consent_given"}, "kind"),
+        ({"call_id": "c", "kind": "withdrawal", "segment": -1}, "segment"),
+        ({"call_id": "c", "kind": "withdrawal", "segment": 1.5}, "segment"),
+        ({"call_id": "c", "kind": "withdrawal", "segment": "2"}, "segment"),
+        ({"call_id": "c", "kind": "withdrawal", "at": "2026-11-24T10:30:00"}, "at"),
+        ({"call_id": "c", "kind": "withdrawal", "source": "Five9"}, "source"),
+        ({"call_id": "c", "kind": "withdrawal", "number": "0639980001"}, "number"),
+    ],
+)
+def test_bad_consent_events_get_422_naming_the_field(values: dict[str, Any], field: str) -> None:
+    error = refused(parse_consent_event, body(**values))
+    assert (error.status, error.code, error.field) == (422, "invalid", field)
+    assert error.message.startswith(f"{field}: ")
+
+
+def test_consent_event_unknown_key_says_unknown_field() -> None:
+    assert (
+        refused(parse_consent_event, body(call_id="c", kind="objection", scope="all")).message == "scope: unknown field"
+    )
+
+
 # -- the fuzzer: whatever arrives, the parsers answer with a result or an ApiError, nothing else ----------------
 
 JSON = st.recursive(
@@ -166,18 +209,19 @@ JSON = st.recursive(
     max_leaves=30,
 )
 EVENT_FIELDS = ["event", "number", "call_id", "direction", "product", "purpose", "professional", "sector", "at"]
-FIELDS = st.sampled_from([*EVENT_FIELDS, "source", "speaker", "text", "start", "end", "seq"])
+FIELDS = st.sampled_from([*EVENT_FIELDS, "source", "speaker", "text", "start", "end", "seq", "kind", "segment"])
 NEAR_VALID = st.dictionaries(
     FIELDS,
     JSON
     | st.sampled_from(["ring", "dial", "answer", "hangup", "agent", "customer", "inbound", "0639980001"])
+    | st.sampled_from(["withdrawal", "objection"])
     | st.sampled_from(["+33639980001", "sip:06@x", "2026-11-24T10:30:00+01:00", "anonymous", "hook"]),
     max_size=8,
 )
 
 
 def _parse_both(data: bytes) -> None:
-    for parse in (lambda raw: parse_call_event(raw, received_at=AT), parse_segment):
+    for parse in (lambda raw: parse_call_event(raw, received_at=AT), parse_segment, parse_consent_event):
         error: ApiError | None = None
         try:
             parse(data)
@@ -219,13 +263,13 @@ def test_openapi_document_matches_the_models_and_routes() -> None:
     import re
     from pathlib import Path
 
-    from desktop.core.telephony.api_schema import CallEventIn, SegmentIn
+    from desktop.core.telephony.api_schema import CallEventIn, ConsentEventIn, SegmentIn
 
     text = (Path(__file__).parents[4] / "docs" / "event-api.openapi.yaml").read_text(encoding="utf-8")
     assert text.startswith("openapi: 3.1.0\n")
     paths = re.findall(r"^  (/v1/[a-z-]+):$", text, flags=re.MULTILINE)
-    assert paths == ["/v1/call-events", "/v1/transcript-segments", "/v1/health"]
-    for schema, model in (("CallEvent", CallEventIn), ("Segment", SegmentIn)):
+    assert paths == ["/v1/call-events", "/v1/transcript-segments", "/v1/consent-events", "/v1/health"]
+    for schema, model in (("CallEvent", CallEventIn), ("Segment", SegmentIn), ("ConsentEvent", ConsentEventIn)):
         block = re.split(r"\n    \S", text.split(f"\n    {schema}:\n", 1)[1], maxsplit=1)[0]
         documented = re.findall(r"^        ([a-z_]+):", block, flags=re.MULTILINE)
         assert sorted(documented) == sorted(model.model_fields), schema
