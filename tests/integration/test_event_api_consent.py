@@ -233,3 +233,17 @@ def test_hook_withdraw_and_object(
     rc, err, _ = hook(qtbot, "object", "--call-id", "nobody", "--data-dir", str(data_dir))
     assert rc == 7 and err.startswith("agent-assist: error: the app refused the event (404: no call with this call_id")
     assert err.count("\n") == 1 and len(ledger(consented_store)) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("withdraw",), "withdraw: --call-id is required"),
+        (("object", "--call-id", "c", "--number", "0639980001"), "object: --number does not apply"),
+        (("ring", "--number", "0639980001", "--segment", "1"), "ring: --segment does not apply"),
+        (("withdraw", "--call-id", "c", "--segment", "-1"), "--segment: 0 or more"),
+    ],
+)
+def test_hook_consent_usage_errors(qtbot: QtBot, args: tuple[str, ...], message: str) -> None:
+    rc, err, _ = hook(qtbot, *args)
+    assert rc == 2 and message in err and err.count("\n") == 1
