@@ -232,10 +232,19 @@ class CallService(QObject):
         if suggestions:
             self.suggestions_changed.emit(session, suggestions)
 
-    def confirm_withdrawal(self, session: CallSession, kind: str = "withdrawn", segment: int | None = None) -> None:
-        """The agent confirmed a withdrawal (or objection): recorded at once, banner red at once."""
+    def confirm_withdrawal(
+        self,
+        session: CallSession,
+        kind: str = "withdrawn",
+        segment: int | None = None,
+        *,
+        source: str = "panel",
+        sent_at: dt.datetime | None = None,
+    ) -> None:
+        """The agent confirmed a withdrawal (or objection): recorded at once, banner red at once. ``source`` and
+        ``sent_at``: who recorded it and their own time (the event API's sender), kept in the ledger entry."""
         at = max(self.clock(), session.started_at)
-        self.desk.record_withdrawal(session, at=at, segment=segment, kind=kind)
+        self.desk.record_withdrawal(session, at=at, segment=segment, kind=kind, source=source, sent_at=sent_at)
         log.info("call %s: %s recorded", session.uid[:8], kind)
         self._verdict_updated(session)
 

@@ -271,7 +271,9 @@ class EventApi(QObject):
         if any(recorded.get("kind") == event.kind for recorded in session.consent_events):
             log.info("call %s: %s from %s already recorded", session.uid[:8], event.kind, event.source)
             return 200, self._consent_result("duplicate", session, event)
-        self.service.confirm_withdrawal(session, kind=CONSENT_KINDS[event.kind], segment=event.segment)
+        self.service.confirm_withdrawal(
+            session, kind=CONSENT_KINDS[event.kind], segment=event.segment, source=event.source, sent_at=event.at
+        )
         return 200, self._consent_result("recorded", session, event)
 
     @staticmethod

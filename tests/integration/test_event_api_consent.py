@@ -48,7 +48,8 @@ def consent(client: Client, **values: Any) -> tuple[int, dict[str, Any]]:
 
 
 def ledger(store: Store) -> list[tuple[Any, ...]]:
-    """The withdrawals and objections of the ledger: kind, number, and the payload's call details."""
+    """The withdrawals and objections of the ledger: kind, number, and the payload's call details (the last: who
+    recorded it)."""
     return [
         (
             kind,
@@ -58,6 +59,7 @@ def ledger(store: Store) -> list[tuple[Any, ...]]:
             payload["segment"],
             payload["interaction"],
             payload.get("scope"),
+            payload["source"],
         )
         for kind, number, raw in store.conn.execute(
             "SELECT kind, number, payload FROM consent_events WHERE kind IN ('withdrawn', 'objection') ORDER BY seq"
@@ -102,7 +104,7 @@ def test_withdrawal_turns_the_call_forbidden_and_is_in_the_ledger(
     session = service.desk.sessions["c-1"]
     assert session.decision is not None and session.decision.verdict == "forbidden"
     assert [event["kind"] for event in session.consent_events] == ["withdrawal"]
-    assert ledger(consented_store) == [("withdrawn", CONSENTED, "oral", "agent-7", 0, call["call"], None)]
+    assert ledger(consented_store) == [("withdrawn", CONSENTED, "oral", "agent-7", 0, call["call"], None, "five9")]
     # The revocation is queued for the CRM in the same transaction, and the chain still holds.
     assert len(outbox_kinds(consented_store)) > len(outbox_before)
     assert verify(consented_store.conn).ok
@@ -123,7 +125,9 @@ def test_objection_is_recorded_with_the_marketing_scope(
         "forbidden",
         "MARKETING_OBJECTION",
     )
-    assert ledger(consented_store) == [("objection", CONSENTED, "oral", "agent-7", None, call["call"], "marketing")]
+    assert ledger(consented_store) == [
+        ("objection", CONSENTED, "oral", "agent-7", None, call["call"], "marketing", "api")
+    ]
     assert verify(consented_store.conn).ok
 
 
@@ -141,13 +145,21 @@ def test_same_kind_twice_is_recorded_once_another_kind_is_recorded(
     assert [row[0] for row in ledger(consented_store)] == ["withdrawn", "objection"]
 
 
+def test_the_senders_time_is_kept_in_the_ledger_entry(client: Client, consented_store: Store) -> None:
+    dial(client, "c-at")
+    sent = "2026-11-24T10:29:58+01:00"  # the dialler's clock; the entry's own time is the app's
+    assert consent(client, call_id="c-at", kind="withdrawal", at=sent)[0] == 200
+    (raw,) = consented_store.conn.execute("SELECT payload FROM consent_events WHERE kind = 'withdrawn'").fetchone()
+    assert json.loads(raw)["sent_at"] == sent
+
+
 def test_withdrawal_already_confirmed_in_the_panel_is_a_duplicate(
     client: Client, service: CallService, consented_store: Store
 ) -> None:
     dial(client, "c-4")
     service.confirm_withdrawal(service.desk.sessions["c-4"], kind="withdrawn")  # what the panel's button does
     assert consent(client, call_id="c-4", kind="withdrawal")[1]["status"] == "duplicate"
-    assert len(ledger(consented_store)) == 1
+    assert [row[-1] for row in ledger(consented_store)] == ["panel"]
 
 
 # -- refused: nothing recorded -----------------------------------------------------------------------------------
@@ -228,7 +240,7 @@ def test_hook_withdraw_and_object(
     call = dial(client, "ms-1")
     rc, err, _ = hook(qtbot, "withdraw", "--call-id", "ms-1", "--data-dir", str(data_dir))
     assert (rc, err) == (0, "")
-    assert ledger(consented_store) == [("withdrawn", CONSENTED, "oral", "agent-7", None, call["call"], None)]
+    assert ledger(consented_store) == [("withdrawn", CONSENTED, "oral", "agent-7", None, call["call"], None, "hook")]
     assert service.desk.sessions["ms-1"].decision.verdict == "forbidden"  # type: ignore[union-attr]
     rc, err, _ = hook(qtbot, "object", "--call-id", "nobody", "--data-dir", str(data_dir))
     assert rc == 7 and err.startswith("agent-assist: error: the app refused the event (404: no call with this call_id")

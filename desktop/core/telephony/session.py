@@ -271,9 +271,18 @@ class CallDesk:
         return decision
 
     def record_withdrawal(
-        self, session: CallSession, *, at: dt.datetime, segment: int | None = None, kind: str = "withdrawn"
+        self,
+        session: CallSession,
+        *,
+        at: dt.datetime,
+        segment: int | None = None,
+        kind: str = "withdrawn",
+        source: str = "panel",
+        sent_at: dt.datetime | None = None,
     ) -> Change:
-        """The customer withdrew consent (or objected) during the call, confirmed by the agent: forbidden now."""
+        """The customer withdrew consent (or objected) during the call, confirmed by the agent: forbidden now.
+        ``source``: where the agent recorded it (``panel``; the event API's sender, e.g. ``hook``, ``five9``), and
+        ``sent_at`` the sender's own time, both kept in the ledger entry for the audit."""
         if session.number is None:
             raise ValueError("a call without a number has no consent to withdraw")
         with transaction(self.conn):
@@ -288,6 +297,8 @@ class CallDesk:
                     "agent": session.agent_id,
                     "segment": segment,
                     "interaction": session.uid,
+                    "source": source,
+                    **({"sent_at": sent_at.isoformat()} if sent_at is not None else {}),
                     **({"scope": "marketing"} if kind == "objection" else {}),
                 },
                 station=self.defaults.station_id,
