@@ -289,6 +289,8 @@ def _day_value(tokens: Sequence[Token], numbers: dict[int, Number], i: int) -> t
     """(first token, day) of a day of the month ending at token ``i``."""
     if tokens[i].word in ("premier", "1er"):
         return i, 1
+    if tokens[i].word in ("er", "ᵉʳ") and i > 0 and tokens[i - 1].word == "1" and tokens[i - 1].end == tokens[i].start:
+        return i - 1, 1  # « 1er » is tokenised as « 1 » + « er »
     number = numbers.get(i)
     if number is not None and float(number.value).is_integer() and 1 <= number.value <= 31:
         return number.first, int(number.value)

@@ -107,6 +107,9 @@ def test_a_bare_spoken_pair_is_a_price_only_when_prices_are_spoken_of() -> None:
         ("le cinq et le six novembre", ["2026-11-05", "2026-11-06"]),
         ("un le 5 et un le 6 novembre", ["2026-11-05", "2026-11-06"]),
         ("au plus tard le premier décembre", ["2026-12-01"]),
+        ("au plus tard le 1er décembre", ["2026-12-01"]),  # « 1er » is tokenised as « 1 » + « er »
+        ("le 1ᵉʳ décembre ou le 11 décembre", ["2026-12-01", "2026-12-11"]),
+        ("le 1 er décembre", []),  # not one word: « er » alone is not an ordinal
         ("le 3 décembre", ["2026-12-03"]),
         ("le 10 janvier", ["2027-01-10"]),  # the nearest 10 January is next year's
         ("le 12 octobre", ["2026-10-12"]),  # and the nearest 12 October last month's
