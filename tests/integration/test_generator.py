@@ -201,23 +201,13 @@ def test_summary_engine_takes_the_model_prose_through_its_fact_check(generator: 
 def test_generator_check_command_on_the_installed_model(
     smollm2_models: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import argparse
-
-    from desktop.cli import Context
-    from desktop.cli_generator import add_generator_commands
     from desktop.core.models import MODELS_ENV
+    from tests.unit.core.assist.test_cli_generator import _run
 
     monkeypatch.setenv(MODELS_ENV, str(smollm2_models))
-    common = argparse.ArgumentParser(add_help=False)
-    for flag in ("--data-dir", "--policy", "--lang"):
-        common.add_argument(flag)
-    common.add_argument("--json", action="store_true")
-    parser = argparse.ArgumentParser()
-    add_generator_commands(parser.add_subparsers(dest="command", required=True), common)
-    args = parser.parse_args(
-        ["generator", "check", "--json", "--kind", "local", "--model", "smollm2-135m", "--max-new-tokens", "12"]
+    code, out = _run(
+        ["generator", "check", "--json", "--kind", "local", "--model", "smollm2-135m", "--max-new-tokens", "12"], capsys
     )
-    assert args.handler(Context(args)) == 0
-    out = json.loads(capsys.readouterr().out)
+    assert code == 0
     assert out["model"] == "smollm2-135m" and out["text"] and out["pieces"] >= 4
     assert 0 < out["ttft_s"] < out["seconds"]
