@@ -244,6 +244,12 @@ def agent_audio(folder: Path, count: int, total_s: float = 300.0) -> Path:
     return path
 
 
+def p95_of(values: list[float]) -> float:
+    """The 95th percentile, nearest rank (with 15 segments: the 14th), NaN for none."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else float("nan")
+
+
 def live(
     model: Path, folder: Path, customer_wav: Path, count: int, config: LiveConfig, agent: Path | None = None
 ) -> dict[str, Any]:
@@ -356,14 +362,9 @@ def live(
         final_texts = [s.text for s in session.segments if s.speaker == "customer"] if session is not None else []
     del app
 
-    def p95_of(values: list[float]) -> float:
-        values = sorted(values)
-        return values[min(len(values) - 1, round(0.95 * (len(values) - 1)))] if values else float("nan")
-
     latencies = sorted(r["latency_s"] for r in rows)
     finals = sorted(r["final_s"] for r in rows if "final_s" in r)
     computes = [r["compute_s"] for r in rows]
-    p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))] if latencies else float("nan")
     return {
         "config": config.label,
         "utterances": count,
@@ -374,7 +375,7 @@ def live(
         "agent_max_s": max([r["latency_s"] for r in rows if r["agent"]], default=float("nan")),
         "speculative": sum(int(r["speculative"]) for r in rows),
         "median_s": statistics.median(latencies) if latencies else float("nan"),
-        "p95_s": p95,
+        "p95_s": p95_of(latencies),
         "max_s": max(latencies) if latencies else float("nan"),
         "compute_median_s": statistics.median(computes) if computes else float("nan"),
         "compute_max_s": max(computes) if computes else float("nan"),
