@@ -356,6 +356,8 @@ class CallDesk:
         """A line committed or refined after the summary was validated (the tail of the call, transcribed after
         the hang-up): the interaction still waiting in the outbox gets the transcript as it now is. One already sent
         keeps what it had (a CRM takes an external id once). Inside the caller's transaction."""
+        if session.state not in ("saved", "interrupted"):  # not validated yet: nothing queued, no query per line
+            return
         row = self.conn.execute(
             "SELECT id FROM outbox WHERE kind = 'interaction' AND entity_id = ? AND state = 'pending'"
             " ORDER BY id DESC LIMIT 1",
